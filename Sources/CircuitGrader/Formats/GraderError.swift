@@ -1,0 +1,61 @@
+/// An input the grader cannot use: a malformed submission, a bad exercise spec, or a bad command line.
+///
+/// It carries where the problem is (file, the matrix or JSON path, the line when known) and a message
+/// saying what was expected and what was found. The CLI prints `description` on one line and exits 2.
+public struct GraderError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file at fault (empty for command-line problems).
+    public var file: String
+    /// The matrix, tensor or JSON path inside the file, e.g. `layers.0.heads.1.W_Q`.
+    public var location: String?
+    /// The 1-based line in a text file, when known.
+    public var line: Int?
+    /// What was expected and what was found.
+    public var message: String
+
+    /// An error in `file` at `location` (line `line`), described by `message`.
+    public init(file: String, location: String? = nil, line: Int? = nil, _ message: String) {
+        self.file = file
+        self.location = location
+        self.line = line
+        self.message = message
+    }
+
+    /// One line: `file:line: location: message`.
+    public var description: String {
+        var head = file
+        if let line { head += ":\(line)" }
+        var parts: [String] = []
+        if !head.isEmpty { parts.append(head) }
+        if let location, !location.isEmpty { parts.append(location) }
+        parts.append(message)
+        return parts.joined(separator: ": ").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    /// The same error, placed in `file` when it had none.
+    public func inFile(_ file: String) -> GraderError {
+        var copy = self
+        if copy.file.isEmpty { copy.file = file }
+        return copy
+    }
+
+    /// The same error with `prefix` put in front of its location.
+    public func under(_ prefix: String) -> GraderError {
+        var copy = self
+        if let location, !location.isEmpty {
+            copy.location = prefix + (location.hasPrefix("[") ? "" : ".") + location
+        } else {
+            copy.location = prefix
+        }
+        return copy
+    }
+}
+
+/// Describes a count with its noun, e.g. `3 rows`, `1 row`.
+func plural(_ count: Int, _ noun: String) -> String {
+    "\(count) \(noun)\(count == 1 ? "" : "s")"
+}
+
+/// Describes a shape as `[2, 3]`.
+func shapeText(_ shape: [Int]) -> String {
+    "[" + shape.map(String.init).joined(separator: ", ") + "]"
+}

@@ -1,0 +1,242 @@
+/// A parsed JSON document that keeps object keys in file order and the line of every value.
+///
+/// Our own parser (no Foundation) so that errors carry line numbers, duplicate keys are rejected,
+/// nesting depth is bounded and numbers stay exact `Double`s.
+public indirect enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// A short name of the value's type, for error messages.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+
+    /// The object, if this is one.
+    public var object: JSONObject? { if case .object(let o) = self { o } else { nil } }
+    /// The array, if this is one.
+    public var array: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
+    /// The string, if this is one.
+    public var string: String? { if case .string(let s) = self { s } else { nil } }
+    /// The number, if this is one.
+    public var number: Double? { if case .number(let n) = self { n } else { nil } }
+    /// The boolean, if this is one.
+    public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
+    /// The number as an exact integer, if it is one.
+    public var integer: Int? {
+        guard let n = number, n.rounded() == n, abs(n) < 1e15 else { return nil }
+        return Int(n)
+    }
+}
+
+/// A JSON object: keys in file order, each with its value and the line it starts on.
+public struct JSONObject: Equatable, Sendable {
+    /// The members in file order.
+    public var members: [(key: String, value: JSONValue, line: Int)]
+
+    /// An object from members in order.
+    public init(_ members: [(key: String, value: JSONValue, line: Int)] = []) { self.members = members }
+
+    /// The value for `key`, if present.
+    public subscript(key: String) -> JSONValue? { members.first { $0.key == key }?.value }
+
+    /// The line `key` is on, if present.
+    public func line(of key: String) -> Int? { members.first { $0.key == key }?.line }
+
+    /// The keys in order.
+    public var keys: [String] { members.map(\.key) }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        lhs.members.count == rhs.members.count
+            && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+}
+
+/// Parses JSON text into `JSONValue`, with line numbers in its errors.
+public struct JSONParser {
+    /// Deepest nesting accepted.
+    public static let maxDepth = 64
+
+    private let bytes: [UInt8]
+    private var index = 0
+    private var line = 1
+    private let file: String
+
+    /// Parses `text`; errors name `file`.
+    public static func parse(_ text: [UInt8], file: String) throws(GraderError) -> JSONValue {
+        var parser = JSONParser(bytes: text, file: file)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.index < parser.bytes.count {
+            throw parser.error("unexpected text after the JSON value")
+        }
+        return value
+    }
+
+    private init(bytes: [UInt8], file: String) {
+        self.bytes = bytes
+        self.file = file
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+    }
+
+    private func error(_ message: String) -> GraderError {
+        GraderError(file: file, line: line, "invalid JSON: \(message)")
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x0A: line += 1; index += 1
+            case 0x20, 0x09, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func parseValue(depth: Int) throws(GraderError) -> JSONValue {
+        guard depth < Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
+        guard index < bytes.count else { throw error("the file ends where a value was expected (truncated?)") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try parseObject(depth: depth)
+        case UInt8(ascii: "["): return try parseArray(depth: depth)
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectWord("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "N"), UInt8(ascii: "I"):
+            throw error("NaN and Infinity are not valid numbers; every weight must be finite")
+        default:
+            throw error("unexpected character '\(Character(Unicode.Scalar(bytes[index])))'")
+        }
+    }
+
+    private mutating func expectWord(_ word: String) throws(GraderError) {
+        let w = Array(word.utf8)
+        guard index + w.count <= bytes.count, Array(bytes[index..<(index + w.count)]) == w else {
+            throw error("expected '\(word)'")
+        }
+        index += w.count
+    }
+
+    private mutating func parseObject(depth: Int) throws(GraderError) -> JSONValue {
+        index += 1
+        var members: [(key: String, value: JSONValue, line: Int)] = []
+        var seen = Set<String>()
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject(members)) }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                throw error(index < bytes.count ? "expected a quoted key" : "the file ends inside an object (truncated?)")
+            }
+            let keyLine = line
+            let key = try parseString()
+            guard seen.insert(key).inserted else { throw error("duplicate key \"\(key)\"") }
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
+            index += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth + 1)
+            members.append((key, value, keyLine))
+            skipWhitespace()
+            guard index < bytes.count else { throw error("the file ends inside an object (truncated?)") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject(members)) }
+            throw error("expected ',' or '}' in an object")
+        }
+    }
+
+    private mutating func parseArray(depth: Int) throws(GraderError) -> JSONValue {
+        index += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+        while true {
+            skipWhitespace()
+            items.append(try parseValue(depth: depth + 1))
+            skipWhitespace()
+            guard index < bytes.count else { throw error("the file ends inside an array (truncated?)") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+            throw error("expected ',' or ']' in an array")
+        }
+    }
+
+    private mutating func parseString() throws(GraderError) -> String {
+        index += 1
+        var scalars = String.UnicodeScalarView()
+        var raw: [UInt8] = []
+        func flush() {
+            if !raw.isEmpty { scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars); raw.removeAll() }
+        }
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                index += 1
+                flush()
+                return String(scalars)
+            }
+            if b < 0x20 { throw error("control character inside a string") }
+            if b == UInt8(ascii: "\\") {
+                flush()
+                index += 1
+                guard index < bytes.count else { break }
+                let e = bytes[index]
+                index += 1
+                switch e {
+                case UInt8(ascii: "\""): scalars.append("\"")
+                case UInt8(ascii: "\\"): scalars.append("\\")
+                case UInt8(ascii: "/"): scalars.append("/")
+                case UInt8(ascii: "b"): scalars.append("\u{08}")
+                case UInt8(ascii: "f"): scalars.append("\u{0C}")
+                case UInt8(ascii: "n"): scalars.append("\n")
+                case UInt8(ascii: "r"): scalars.append("\r")
+                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "u"):
+                    var code = try parseHex4()
+                    if (0xD800..<0xDC00).contains(code), index + 1 < bytes.count,
+                       bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                        index += 2
+                        let low = try parseHex4()
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low &- 0xDC00)
+                    }
+                    scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                default: throw error("invalid escape in a string")
+                }
+                continue
+            }
+            raw.append(b)
+            index += 1
+        }
+        throw error("the file ends inside a string (truncated?)")
+    }
+
+    private mutating func parseHex4() throws(GraderError) -> UInt32 {
+        guard index + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[index..<(index + 4)], as: UTF8.self), radix: 16) else {
+            throw error("invalid \\u escape")
+        }
+        index += 4
+        return v
+    }
+
+    private mutating func parseNumber() throws(GraderError) -> Double {
+        let start = index
+        while index < bytes.count, "+-0123456789.eE".utf8.contains(bytes[index]) { index += 1 }
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        guard let value = Double(text) else { throw error("'\(text)' is not a number") }
+        guard value.isFinite else { throw error("'\(text)' overflows a 64-bit float; every weight must be finite") }
+        return value
+    }
+}

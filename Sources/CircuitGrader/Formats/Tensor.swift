@@ -1,0 +1,41 @@
+/// An n-dimensional array of reals as read from a state-dict file: `shape` and row-major `values`.
+///
+/// `values.count` equals the product of `shape` (1 for a scalar, `shape == []`).
+public struct Tensor: Equatable, Sendable {
+    public var shape: [Int]
+    public var values: [Double]
+
+    /// A tensor of `shape` over row-major `values`; the count must match.
+    public init(shape: [Int], values: [Double]) {
+        precondition(values.count == shape.reduce(1, *), "Tensor \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
+        self.shape = shape
+        self.values = values
+    }
+
+    /// The tensor as a matrix when it has two dimensions.
+    public var matrix: Matrix? {
+        shape.count == 2 ? Matrix(rows: shape[0], columns: shape[1], values: values) : nil
+    }
+
+    /// Slice `i` along the first dimension, e.g. head `i` of `[n_heads, d_model, d_head]`.
+    public func slice(_ i: Int) -> Tensor {
+        precondition(!shape.isEmpty && (0..<shape[0]).contains(i), "slice \(i) out of range for \(shape)")
+        let inner = Array(shape.dropFirst())
+        let n = inner.reduce(1, *)
+        return Tensor(shape: inner, values: Array(values[(i * n)..<((i + 1) * n)]))
+    }
+}
+
+/// Limits every loader enforces, so no file can exhaust memory or time.
+public enum InputLimits {
+    /// Largest submission or spec file read, in bytes (64 MiB).
+    public static let maxFileBytes = 64 << 20
+    /// Largest single dimension of any matrix or tensor.
+    public static let maxDimension = 4096
+    /// Most entries in one tensor.
+    public static let maxTensorElements = 4_000_000
+    /// Largest absolute value of a weight; larger values overflow attention scores.
+    public static let maxAbsWeight = 1e6
+    /// Most tensors in one state-dict file.
+    public static let maxTensors = 1024
+}
