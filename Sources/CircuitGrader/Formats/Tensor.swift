@@ -39,3 +39,10 @@ public enum InputLimits {
     /// Most tensors in one state-dict file.
     public static let maxTensors = 1024
 }
+
+extension InputLimits {
+    /// Most layers a submission may have.
+    public static let maxLayers = 16
+    /// Most heads per layer.
+    public static let maxHeads = 64
+}

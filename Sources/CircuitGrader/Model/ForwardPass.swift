@@ -7,7 +7,7 @@ import Foundation
 //   scores   [T, T]        q k^T * attentionScale, masked entries -inf
 //   pattern  [T, T]        softmax of scores over keys (row = query position)
 //   out      [T, dModel]   (pattern v) W_O, one head's write into the residual stream
-//   logits   [T, dVocab]   x W_U + b_U
+//   logits   [T, nOutputs] x W_U + b_U (nOutputs may exceed dVocab, e.g. a `none` class)
 
 /// Everything one forward pass computed for one sequence.
 public struct ForwardTrace: Equatable, Sendable {
@@ -62,7 +62,7 @@ extension Transformer {
         }
         var logits = x.multiplied(by: wU)
         for i in 0..<t {
-            for c in 0..<dVocab { logits[i, c] += bU[c] }
+            for c in 0..<bU.count { logits[i, c] += bU[c] }
         }
         return ForwardTrace(tokens: tokens, logits: logits, patterns: patterns, headOutputs: outputs, residuals: residuals)
     }

@@ -7,8 +7,8 @@
 //   wPos [nCtx, dModel]    positional embedding    [pos_embed.W_pos]
 //   wQ, wK, wV [dModel, dHead], wO [dHead, dModel] [blocks.l.attn.W_Q[h] ...]
 //   bQ, bK, bV [dHead], bO [dModel] per layer       [blocks.l.attn.b_Q[h] ..., b_O]
-//   wU   [dModel, dVocab]  unembedding             [unembed.W_U]
-//   bU   [dVocab]                                  [unembed.b_U]
+//   wU   [dModel, nOutputs] unembedding            [unembed.W_U]
+//   bU   [nOutputs]                                [unembed.b_U]
 
 /// How positions enter the model.
 public enum PositionalMode: String, Sendable, CaseIterable {
@@ -84,7 +84,7 @@ public struct AttentionLayer: Equatable, Sendable {
 /// An attention-only transformer with fixed semantics (see DESIGN.md, "The model being graded").
 ///
 /// Shapes: `wE [dVocab, dModel]`, `wPos [nCtx, dModel]` (nil when there is no positional table),
-/// `wU [dModel, dVocab]`, `bU [dVocab]`. Validated by the loaders before it is built.
+/// `wU [dModel, nOutputs]`, `bU [nOutputs]` (the outputs may add classes such as `none` to the vocabulary). Validated by the loaders before it is built.
 public struct Transformer: Equatable, Sendable {
     public var wE: Matrix
     public var wPos: Matrix?

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Every exercise spec under a folder (searched recursively for `*.json`), by id.
+public struct ExerciseCatalog: Sendable {
+    /// Specs in id order.
+    public let specs: [ExerciseSpec]
+    /// The folder the specs were read from.
+    public let root: String
+
+    /// Reads and validates every spec under `root`; the first bad spec is an error.
+    public init(root: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw GraderError(file: root, "the exercises folder does not exist (pass --exercises DIR, or run from the repository root)")
+        }
+        let files = (FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? [])
+            .filter { $0.hasSuffix(".json") }.sorted()
+        var specs: [ExerciseSpec] = []
+        var seen: [String: String] = [:]
+        for relative in files {
+            let path = (root as NSString).appendingPathComponent(relative)
+            let spec = try SpecParser.parse(try SubmissionLoader.readFile(path), file: path)
+            if let other = seen[spec.id] { throw GraderError(file: path, location: "id", "\"\(spec.id)\" is also the id of \(other)") }
+            seen[spec.id] = path
+            specs.append(spec)
+        }
+        self.specs = specs.sorted { $0.id < $1.id }
+        self.root = root
+    }
+
+    /// The spec with `id`, or an error listing the known ids.
+    public func spec(_ id: String, for file: String = "") throws -> ExerciseSpec {
+        if let s = specs.first(where: { $0.id == id }) { return s }
+        let close = specs.map(\.id).filter { $0.hasPrefix(id.split(separator: "/").first.map(String.init) ?? id) }
+        let hint = close.isEmpty ? "run `circuit-grader list` for the exercise ids" : "did you mean \(close.joined(separator: " or "))?"
+        throw GraderError(file: file, location: "exercise", "unknown exercise \"\(id)\"; \(hint)")
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+
+/// Turns a spec file's JSON into a validated `ExerciseSpec`; every error names the file, JSON path and line.
+public enum SpecParser {
+    static let topKeys = ["$comment", "id", "exercise", "variant", "title", "source", "description", "status",
+                          "exploratory_reason", "vocab", "bos", "outputs", "n_ctx", "positional", "causal",
+                          "attention_scale", "limits", "residual", "scratch", "fixed", "student_embeddings",
+                          "optional_matrices", "rule", "positions", "families", "reference"]
+
+    /// Parses spec `bytes` read from `file`.
+    public static func parse(_ bytes: [UInt8], file: String) throws -> ExerciseSpec {
+        let root = try JSONFields(try JSONParser.parse(bytes, file: file), file: file, path: "", allowed: topKeys)
+        let vocab = try root.strings("vocab")
+        let bos = try root.optionalString("bos")
+        let outputs = try root.optionalStrings("outputs") ?? (vocab + [PredictionRule.none])
+        try requireUnique(vocab + (bos.map { [$0] } ?? []), root, "vocab")
+        try requireUnique(outputs, root, "outputs")
+        let lists = ["vocab": vocab, "outputs": outputs]
+        let names = try expand(try root.strings("residual"), lists: lists, root, "residual")
+        try requireUnique(names, root, "residual")
+        let scratch = try expand(try root.optionalStrings("scratch") ?? [], lists: lists, root, "scratch")
+        let layout = ResidualLayout(names: names, scratch: scratch)
+        let nCtx = try root.integer("n_ctx", in: 1...InputLimits.maxDimension)
+        let positional: PositionalMode = try root.choice("positional", default: .none)
+        let limits = try parseLimits(root)
+        let frame = Frame(vocab: vocab, bos: bos, outputs: outputs, layout: layout, nCtx: nCtx, positional: positional, dHead: limits.dHead)
+        let fixed = try FixedMatrices.parse(root.fields("fixed", allowed: ["W_E", "W_pos", "W_U", "b_U"]), frame: frame)
+        let defaultPlan = try parsePlan(root, frame: frame, inherited: nil)
+        let familyValues = try root.array("families")
+        var families: [ExerciseSpec.Family] = []
+        for (i, value) in familyValues.enumerated() {
+            let fields = try JSONFields(value, file: file, path: "families[\(i)]", allowed: familyKeys)
+            families.append(try parseFamily(fields, frame: frame, defaultPlan: defaultPlan, limits: limits))
+        }
+        try requireUnique(families.map(\.id), root, "families")
+        let hash = String(format: "%016llx", fnv1a64(String(decoding: bytes, as: UTF8.self)))
+        return ExerciseSpec(
+            id: try root.string("id"), exercise: try root.string("exercise"), variant: try root.string("variant"),
+            title: try root.string("title"), origin: try root.string("source"), description: try root.string("description"),
+            status: try parseStatus(root), vocab: vocab, bos: bos, outputs: outputs, nCtx: nCtx,
+            positional: positional, causal: try root.optionalBool("causal") ?? true,
+            attentionScale: try parseScale(root, dHead: limits.dHead), limits: limits, layout: layout,
+            wE: fixed.wE, wPos: fixed.wPos, wU: fixed.wU, bU: fixed.bU,
+            studentEmbeddings: try root.optionalBool("student_embeddings") ?? false,
+            optionalMatrices: Set(try root.optionalStrings("optional_matrices") ?? []),
+            families: families, reference: try root.optionalString("reference"), file: file, specHash: hash)
+    }
+
+    /// What the parts of a spec need to know about its frame.
+    struct Frame {
+        var vocab: [String]
+        var bos: String?
+        var outputs: [String]
+        var layout: ResidualLayout
+        var nCtx: Int
+        var positional: PositionalMode
+        var dHead: Int?
+        var maxLength: Int { nCtx - (bos == nil ? 0 : 1) }
+    }
+
+    static let familyKeys = ["id", "title", "description", "points", "visibility", "pass_accuracy", "min_margin",
+                             "cases", "generator", "circuits", "questions", "rule", "positions", "attention"]
+
+    private static func parseStatus(_ root: JSONFields) throws -> ExerciseSpec.Status {
+        switch try root.optionalString("status") ?? "graded" {
+        case "graded": return .graded
+        case "exploratory": return .exploratory(reason: try root.string("exploratory_reason"))
+        case let other: throw root.error("status", "expected \"graded\" or \"exploratory\", found \"\(other)\"")
+        }
+    }
+
+    private static func parseLimits(_ root: JSONFields) throws -> ExerciseSpec.Limits {
+        let f = try root.fields("limits", allowed: ["layers", "heads", "d_head"])
+        return .init(layers: try f.integer("layers", in: 1...16), headsPerLayer: try f.integer("heads", in: 1...64),
+                     dHead: try f.optionalInteger("d_head", in: 1...InputLimits.maxDimension))
+    }
+
+    private static func parseScale(_ root: JSONFields, dHead: Int?) throws -> Double {
+        guard root.has("attention_scale") else { return 1 }
+        let v = try root.value("attention_scale")
+        if let x = v.number, x.isFinite, x > 0 { return x }
+        if v.string == "1/sqrt(d_head)", let dHead { return 1 / Double(dHead).squareRoot() }
+        throw root.error("attention_scale", "expected a positive number, or \"1/sqrt(d_head)\" with limits.d_head set")
+    }
+
+    private static func parseFamily(_ f: JSONFields, frame: Frame, defaultPlan: LabelPlan?,
+                                    limits: ExerciseSpec.Limits) throws -> ExerciseSpec.Family {
+        let plan = try parsePlan(f, frame: frame, inherited: defaultPlan)
+        let sources = ["cases", "generator", "circuits", "questions"].filter(f.has)
+        guard sources.count == 1 else {
+            throw f.error(nil, "a family needs exactly one of \"cases\", \"generator\", \"circuits\", \"questions\", found \(sources.count)")
+        }
+        let source: ExerciseSpec.Source
+        switch sources[0] {
+        case "cases":
+            source = .explicit(try f.array("cases").enumerated().map { i, c in
+                try CaseParser.parse(JSONFields(c, file: f.file, path: f.path("cases[\(i)]"), allowed: CaseParser.keys),
+                                     frame: frame, plan: plan)
+            })
+        case "generator":
+            guard let plan else { throw f.error("generator", "a generated family needs a \"rule\" or \"attention\" (here or at the top level)") }
+            source = .generated(try GeneratorParser.parse(f.fields("generator", allowed: GeneratorParser.keys), frame: frame), plan)
+        case "circuits":
+            source = .circuits(try f.array("circuits").enumerated().map { i, c in
+                try CircuitParser.parse(JSONFields(c, file: f.file, path: f.path("circuits[\(i)]"), allowed: CircuitParser.keys), frame: frame)
+            })
+        default:
+            source = .questions(try f.array("questions").enumerated().map { i, q in
+                try CircuitParser.question(JSONFields(q, file: f.file, path: f.path("questions[\(i)]"), allowed: CircuitParser.questionKeys))
+            })
+        }
+        return .init(id: try f.string("id"), title: try f.optionalString("title") ?? (try f.string("id")),
+                     points: try f.optionalNumber("points") ?? 1, visibility: try f.choice("visibility", default: .visible),
+                     passAccuracy: try f.optionalNumber("pass_accuracy") ?? 1, minMargin: try f.optionalNumber("min_margin") ?? 0,
+                     source: source)
+    }
+
+    /// The label plan at this level: its own `rule` / `positions` / `attention`, else the inherited one.
+    static func parsePlan(_ f: JSONFields, frame: Frame, inherited: LabelPlan?) throws -> LabelPlan? {
+        guard f.has("rule") || f.has("attention") || f.has("positions") else { return inherited }
+        let rule = try f.has("rule") ? RuleParser.parse(try f.value("rule"), fields: f, frame: frame) : inherited?.predict
+        let attention = f.has("attention") ? try f.array("attention").enumerated().map { i, a in
+            try RuleParser.attention(JSONFields(a, file: f.file, path: f.path("attention[\(i)]"), allowed: RuleParser.attentionKeys))
+        } : inherited?.attention ?? []
+        let positions: GradedPositions = try f.choice("positions", default: inherited?.positions ?? .all)
+        return LabelPlan(predict: rule, positions: positions, attention: attention)
+    }
+
+    static func requireUnique(_ items: [String], _ f: JSONFields, _ key: String) throws {
+        var seen = Set<String>()
+        for item in items where !seen.insert(item).inserted {
+            throw f.error(key, "\"\(item)\" appears twice; names must be unique")
+        }
+    }
+
+    static func expand(_ patterns: [String], lists: [String: [String]], _ f: JSONFields, _ key: String) throws -> [String] {
+        do { return try ResidualLayout.expand(patterns, lists: lists) } catch {
+            throw f.error(key, "cannot expand \"\(error.pattern)\": \(error.reason)")
+        }
+    }
+}

@@ -1,0 +1,100 @@
+/// What happened at every position of one sequence: logits, prediction, each head's attention row and
+/// what it wrote on the named residual dims. Built from one `ForwardTrace`; text and JSON read the same numbers.
+public struct Explanation: Sendable {
+    /// One head at one position.
+    public struct HeadView: Sendable {
+        public var head: HeadRef
+        /// Attention weight per key position label (`BOS`, `0`, `1`, …), in position order.
+        public var attention: [(String, Double)]
+        /// Non-zero writes by residual dim name.
+        public var writes: [(String, Double)]
+    }
+
+    /// One position.
+    public struct PositionView: Sendable {
+        public var label: String
+        public var token: String
+        public var logits: [(String, Double)]
+        public var prediction: String
+        /// What the exercise's rule expects here, when it has one.
+        public var expected: String?
+        public var heads: [HeadView]
+    }
+
+    public var exercise: String
+    public var sequence: [String]
+    public var positions: [PositionView]
+
+    /// Runs `tokens` through `model` and collects the views.
+    public init(spec: ExerciseSpec, model: Transformer, tokens: [String]) {
+        let grader = Grader(spec: spec)
+        let input = grader.bosPrefix + tokens.compactMap(grader.tokenIndex)
+        let trace = model.forward(input)
+        let offset = grader.bosPrefix.count
+        let labels = (0..<input.count).map { $0 < offset ? "BOS" : String($0 - offset) }
+        let expected = spec.defaultRule.map { $0.labels(tokens) }
+        exercise = spec.id
+        sequence = tokens
+        positions = (0..<input.count).map { p in
+            let row = trace.logits.values[(p * trace.logits.columns)..<((p + 1) * trace.logits.columns)]
+            var heads: [HeadView] = []
+            for (l, layer) in trace.patterns.enumerated() {
+                for (h, pattern) in layer.enumerated() {
+                    let written = trace.headOutputs[l][h]
+                    heads.append(HeadView(
+                        head: HeadRef(layer: l, head: h),
+                        attention: (0..<input.count).map { (labels[$0], pattern[p, $0]) },
+                        writes: spec.layout.names.enumerated().compactMap { i, name in written[p, i] == 0 ? nil : (name, written[p, i]) }))
+                }
+            }
+            return PositionView(label: labels[p], token: p < offset ? (spec.bos ?? "BOS") : tokens[p - offset],
+                                logits: Array(zip(spec.outputs, row)), prediction: TargetEvaluator.prediction(row, outputs: spec.outputs),
+                                expected: p < offset ? nil : expected?[p - offset] ?? nil, heads: heads)
+        }
+    }
+
+    public var json: JSONValue {
+        .obj([
+            ("schema", .string("circuit-grader/explain@1")), ("exercise", .string(exercise)),
+            ("sequence", .array(sequence.map(JSONValue.string))),
+            ("positions", .array(positions.map { p in
+                .obj([
+                    ("position", .string(p.label)), ("token", .string(p.token)),
+                    ("logits", .obj(p.logits.map { ($0.0, .number($0.1)) })), ("prediction", .string(p.prediction)),
+                    ("expected", p.expected.map(JSONValue.string) ?? .null),
+                    ("heads", .array(p.heads.map { h in
+                        .obj([("head", .string(h.head.description)),
+                              ("attention", .obj(h.attention.map { ($0.0, .number($0.1)) })),
+                              ("writes", .obj(h.writes.map { ($0.0, .number($0.1)) }))])
+                    })),
+                ])
+            })),
+        ])
+    }
+
+    public var text: String {
+        var out = "\(exercise): \(sequence.joined(separator: " "))\n"
+        for p in positions {
+            out += "position \(p.label) \(p.token): predicts \(p.prediction)\(p.expected.map { " (expected \($0))" } ?? "")\n"
+            out += "  logits " + p.logits.map { "\($0.0)=\(TargetEvaluator.format($0.1))" }.joined(separator: " ") + "\n"
+            for h in p.heads {
+                out += "  \(h.head) attends " + h.attention.map { "\($0.0):\(TargetEvaluator.format($0.1))" }.joined(separator: " ") + "\n"
+                if !h.writes.isEmpty {
+                    out += "  \(h.head) writes " + h.writes.map { "\($0.0)=\(TargetEvaluator.format($0.1))" }.joined(separator: " ") + "\n"
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension ExerciseSpec {
+    /// The prediction rule shared by the spec's families, if they all use the same one.
+    public var defaultRule: PredictionRule? {
+        var rules: [PredictionRule] = []
+        for f in families {
+            if case .generated(_, let plan) = f.source, let r = plan.predict, !rules.contains(r) { rules.append(r) }
+        }
+        return rules.count == 1 ? rules[0] : nil
+    }
+}

@@ -1,0 +1,47 @@
+/// The machine-readable report (`--format json`), schema `circuit-grader/report`, version 1
+/// (documented in docs/json-schema.md).
+public enum JSONReport {
+    /// The schema identifier written in every JSON document.
+    public static let schema = "circuit-grader/report@1"
+
+    /// One submission's report.
+    public static func value(_ r: GradeReport) -> JSONValue {
+        .obj([
+            ("file", .string(r.file)), ("exercise", .string(r.exercise)), ("title", .string(r.title)),
+            ("status", .string(r.exploratory == nil ? (r.passed ? "passed" : "failed") : "exploratory")),
+            ("exploratory_reason", r.exploratory.map(JSONValue.string) ?? .null),
+            ("score", .number(r.score)), ("max_score", .number(r.maxScore)),
+            ("seed", .string(String(r.seed))), ("spec_hash", .string(r.specHash)), ("grader_version", .string(r.graderVersion)),
+            ("families", .array(r.families.map(family))),
+        ])
+    }
+
+    static func family(_ f: FamilyResult) -> JSONValue {
+        .obj([
+            ("id", .string(f.id)), ("title", .string(f.title)), ("passed", .bool(f.passed)),
+            ("points", .number(f.points)), ("earned", .number(f.earned)), ("visibility", .string(f.visibility.rawValue)),
+            ("targets", .number(Double(f.total))), ("correct", .number(Double(f.correct))), ("accuracy", .number(f.accuracy)),
+            ("worst_margin", f.worstMargin.map(JSONValue.number) ?? .null),
+            ("median_margin", f.medianMargin.map(JSONValue.number) ?? .null),
+            ("counterexample", f.counterexample.map(counterexample) ?? .null),
+        ])
+    }
+
+    static func counterexample(_ c: Counterexample) -> JSONValue {
+        .obj([
+            ("sequence", .array(c.sequence.map(JSONValue.string))), ("position", c.position.map { .number(Double($0)) } ?? .null),
+            ("what", .string(c.what)), ("expected", .string(c.expected)), ("found", .string(c.found)),
+            ("margin", c.margin.map(JSONValue.number) ?? .null),
+        ])
+    }
+
+    /// A document wrapping many reports and errors.
+    public static func document(_ items: [JSONValue]) -> JSONValue {
+        .obj([("schema", .string(schema)), ("results", .array(items))])
+    }
+
+    /// An input error as a result entry.
+    public static func error(_ e: GraderError) -> JSONValue {
+        .obj([("file", .string(e.file)), ("status", .string("error")), ("error", .string(e.description))])
+    }
+}

@@ -1,0 +1,35 @@
+/// Renders a grade report for a terminal: one line per family, the counterexample under each failure.
+public enum TextReport {
+    /// The report as text; ANSI colour when `colour`.
+    public static func render(_ r: GradeReport, colour: Bool) -> String {
+        func paint(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+        var out = "\(r.file): \(r.exercise) (\(r.title))\n"
+        if let reason = r.exploratory { out += paint("  exploratory: ", "33") + reason + "\n" }
+        for f in r.families {
+            let verdict = f.passed ? paint("PASS", "32") : paint("FAIL", "31")
+            var line = "  \(verdict) \(f.id): \(f.correct)/\(f.total) correct (\(percent(f.accuracy)))"
+            if let w = f.worstMargin { line += ", worst margin \(TargetEvaluator.format(w))" }
+            if let m = f.medianMargin { line += ", median \(TargetEvaluator.format(m))" }
+            line += ", \(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points)) pt"
+            out += line + "\n"
+            if !f.passed, let c = f.counterexample { out += "       " + describe(c) + "\n" }
+        }
+        let verdict = r.exploratory != nil ? "explored" : (r.passed ? paint("passed", "32") : paint("failed", "31"))
+        out += "  score \(TargetEvaluator.format(r.score))/\(TargetEvaluator.format(r.maxScore)): \(verdict) (seed \(r.seed))\n"
+        return out
+    }
+
+    /// One line saying what went wrong on a counterexample.
+    public static func describe(_ c: Counterexample) -> String {
+        var s = ""
+        if !c.sequence.isEmpty { s += "on \"\(c.sequence.joined(separator: " "))\", \(c.what): " }
+        s += "expected \(c.expected), found \(c.found)"
+        if let m = c.margin { s += " (margin \(TargetEvaluator.format(m)))" }
+        return s
+    }
+
+    static func percent(_ x: Double) -> String {
+        let p = (x * 1000).rounded() / 10
+        return "\(p == p.rounded() ? String(Int(p)) : String(p))%"
+    }
+}

@@ -1,0 +1,62 @@
+/// The result of one target.
+public struct TargetResult: Equatable, Sendable {
+    /// Index of the case in its family.
+    public var caseIndex: Int
+    public var target: Target
+    public var correct: Bool
+    /// In [-1, 1]; nil for checks without a margin (circuits, questions).
+    public var margin: Double?
+    /// What was expected, e.g. `B` or `attention on {2}`.
+    public var expected: String
+    /// What was found, e.g. `none` or `0.31 on {2}, max at 0`.
+    public var found: String
+}
+
+/// A failing (or the closest) case of a family, as shown to the student.
+public struct Counterexample: Equatable, Sendable {
+    /// The student's tokens (no BOS); empty for circuit checks and questions.
+    public var sequence: [String]
+    /// The position (or query position) graded; nil for circuit checks and questions.
+    public var position: Int?
+    public var what: String
+    public var expected: String
+    public var found: String
+    public var margin: Double?
+}
+
+/// One family's outcome.
+public struct FamilyResult: Equatable, Sendable {
+    public var id: String
+    public var title: String
+    public var visibility: ExerciseSpec.Visibility
+    public var points: Double
+    public var earned: Double
+    public var passed: Bool
+    public var total: Int
+    public var correct: Int
+    public var accuracy: Double
+    public var worstMargin: Double?
+    public var medianMargin: Double?
+    /// The worst target (lowest margin, failures first); nil when the family had no targets.
+    public var counterexample: Counterexample?
+}
+
+/// Everything `check` found for one submission on one exercise.
+public struct GradeReport: Equatable, Sendable {
+    public var file: String
+    public var exercise: String
+    public var title: String
+    public var exploratory: String?
+    public var seed: UInt64
+    public var specHash: String
+    public var graderVersion: String
+    public var families: [FamilyResult]
+
+    public var score: Double { families.reduce(0) { $0 + $1.earned } }
+    public var maxScore: Double { families.reduce(0) { $0 + $1.points } }
+    /// Every family passed.
+    public var passed: Bool { families.allSatisfy(\.passed) }
+}
+
+/// The grader's version, recorded in every result.
+public let graderVersion = "0.1.0"

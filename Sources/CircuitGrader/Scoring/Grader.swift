@@ -1,0 +1,98 @@
+/// Grades a model on an exercise: makes every family's cases (seeded), runs them, scores every target.
+///
+/// Deterministic: cases depend only on the seed, the spec and the family; the forward passes run in
+/// parallel but every reduction runs in case order.
+public struct Grader: Sendable {
+    public let spec: ExerciseSpec
+    public let seed: UInt64
+
+    /// The seed used when none is given (public: students see the same cases every run).
+    public static let publicSeed: UInt64 = 2024
+
+    public init(spec: ExerciseSpec, seed: UInt64 = Grader.publicSeed) {
+        self.spec = spec
+        self.seed = seed
+    }
+
+    /// The cases of a behavioural family (empty for circuit and question families).
+    public func cases(of family: ExerciseSpec.Family) -> [GradingCase] {
+        switch family.source {
+        case .explicit(let cases): return cases
+        case .generated(let generator, let plan):
+            var random = SeededRandom(seed: seed, stream: "\(spec.id)/\(family.id)")
+            return generator.sequences(using: &random).map {
+                GradingCase(tokens: $0, targets: plan.targets(for: $0, hasBOS: spec.bos != nil))
+            }
+        case .circuits, .questions: return []
+        }
+    }
+
+    /// Grades `model` (built from `submission`, whose answers the question families read).
+    public func grade(_ model: Transformer, submission: Submission) -> GradeReport {
+        let families = spec.families.map { family -> FamilyResult in
+            let results: [TargetResult]
+            switch family.source {
+            case .explicit, .generated: results = evaluate(cases(of: family), on: model)
+            case .circuits(let checks): results = checks.enumerated().map { CircuitEvaluator(spec: spec, model: model).evaluate($1, index: $0) }
+            case .questions(let questions): results = questions.enumerated().map { QuestionEvaluator.evaluate($1, index: $0, answers: submission.answers) }
+            }
+            return summarize(family, results, cases: cases(of: family))
+        }
+        var exploratory: String? = nil
+        if case .exploratory(let reason) = spec.status { exploratory = reason }
+        return GradeReport(file: submission.file, exercise: spec.id, title: spec.title, exploratory: exploratory, seed: seed,
+                           specHash: spec.specHash, graderVersion: graderVersion, families: families)
+    }
+
+    /// Runs `cases` and scores each of their targets, in case order.
+    public func evaluate(_ cases: [GradingCase], on model: Transformer) -> [TargetResult] {
+        let indices = cases.map { $0.tokens.compactMap(tokenIndex) }
+        let traces = model.forward(batch: indices.map { bosPrefix + $0 })
+        var out: [TargetResult] = []
+        for (i, c) in cases.enumerated() {
+            for target in c.targets {
+                out.append(TargetEvaluator(spec: spec, trace: traces[i], offset: bosPrefix.count).evaluate(target, caseIndex: i))
+            }
+        }
+        return out
+    }
+
+    /// The BOS token index to prepend, if the exercise has one.
+    var bosPrefix: [Int] { spec.bos == nil ? [] : [spec.vocab.count] }
+
+    /// The index of a student token in `W_E`'s rows.
+    public func tokenIndex(_ token: String) -> Int? { spec.vocab.firstIndex(of: token) }
+
+    private func summarize(_ family: ExerciseSpec.Family, _ results: [TargetResult], cases: [GradingCase]) -> FamilyResult {
+        let scored = results.map { r -> TargetResult in
+            var r = r
+            if family.minMargin > 0, let m = r.margin, m < family.minMargin { r.correct = false }
+            return r
+        }
+        let correct = scored.filter(\.correct).count
+        let accuracy = scored.isEmpty ? 1 : Double(correct) / Double(scored.count)
+        let margins = scored.compactMap(\.margin).sorted()
+        let passed = accuracy >= family.passAccuracy
+        let worst = scored.enumerated().min { a, b in
+            if a.element.correct != b.element.correct { return !a.element.correct }
+            return (a.element.margin ?? 2, a.offset) < (b.element.margin ?? 2, b.offset)
+        }?.element
+        return FamilyResult(
+            id: family.id, title: family.title, visibility: family.visibility, points: family.points,
+            earned: passed ? family.points : 0, passed: passed, total: scored.count, correct: correct, accuracy: accuracy,
+            worstMargin: margins.first, medianMargin: margins.isEmpty ? nil : margins[(margins.count - 1) / 2],
+            counterexample: worst.map { counterexample($0, cases: cases) })
+    }
+
+    private func counterexample(_ r: TargetResult, cases: [GradingCase]) -> Counterexample {
+        let sequence = cases.indices.contains(r.caseIndex) ? cases[r.caseIndex].tokens : []
+        switch r.target {
+        case .predict(let p, _):
+            return Counterexample(sequence: sequence, position: p, what: "prediction after position \(p)", expected: r.expected, found: r.found, margin: r.margin)
+        case .attention(let head, let q, _, _, _):
+            return Counterexample(sequence: sequence, position: q, what: "\(head) attention from position \(q)", expected: r.expected, found: r.found, margin: r.margin)
+        case .residual(let p, let dims, _, _, _):
+            return Counterexample(sequence: sequence, position: p, what: "residual \(dims.joined(separator: ",")) at position \(p)", expected: r.expected, found: r.found, margin: r.margin)
+        }
+    }
+}

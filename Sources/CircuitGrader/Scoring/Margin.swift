@@ -1,0 +1,41 @@
+/// The margins targets are scored by. Each lies in [-1, 1], is positive exactly when the target is met,
+/// and is bounded, so scaling one matrix cannot inflate it without limit (see grading.md).
+public enum Margin {
+    /// Relative logit gap: `(l[y] - max_{j != y} l[j]) / (max_j l[j] - min_j l[j])`; 0 when all logits are equal.
+    /// Homogeneous of degree 0 in the logits, so scaling everything the heads write leaves it unchanged
+    /// except for the share of fixed biases.
+    public static func logitGap(_ logits: ArraySlice<Double>, expected y: Int) -> Double {
+        guard logits.allSatisfy(\.isFinite) else { return -1 }
+        let base = logits.startIndex
+        var best = -Double.infinity, low = Double.infinity, high = -Double.infinity
+        for (j, l) in logits.enumerated() {
+            low = min(low, l)
+            high = max(high, l)
+            if j != y { best = max(best, l) }
+        }
+        let range = high - low
+        guard range > 0 else { return 0 }
+        if best == -.infinity { return 1 }
+        return (logits[base + y] - best) / range
+    }
+
+    /// Attention margin: the smaller of `max weight on allowed keys − max weight elsewhere` (when argmax is
+    /// required) and `mass on allowed keys − minMass` (when a mass is required).
+    public static func attention(row: ArraySlice<Double>, allowed: Set<Int>, minMass: Double, argmax: Bool) -> Double {
+        var inside = 0.0, maxIn = 0.0, maxOut = 0.0
+        for (j, w) in row.enumerated() {
+            if allowed.contains(j) { inside += w; maxIn = max(maxIn, w) } else { maxOut = max(maxOut, w) }
+        }
+        var margin = 1.0
+        if argmax { margin = min(margin, maxIn - maxOut) }
+        if minMass > 0 { margin = min(margin, inside - minMass) }
+        if minMass == 0 && !argmax { margin = inside }
+        return margin
+    }
+
+    /// Residual margin: `(tolerance - max error) / tolerance`, clamped to [-1, 1].
+    public static func residual(error: Double, tolerance: Double) -> Double {
+        guard error.isFinite, tolerance > 0 else { return error == 0 ? 1 : -1 }
+        return max(-1, min(1, (tolerance - error) / tolerance))
+    }
+}
