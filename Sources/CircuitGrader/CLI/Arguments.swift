@@ -29,7 +29,7 @@ public struct Arguments: Sendable {
                 } else if Self.valued.contains(name) {
                     if value == nil {
                         i += 1
-                        guard i < arguments.count else { throw GraderError(file: "", "--\(name) needs a value") }
+                        guard i < arguments.count, !arguments[i].hasPrefix("--") else { throw GraderError(file: "", "--\(name) needs a value") }
                         value = arguments[i]
                     }
                     options[name] = value

@@ -1,0 +1,51 @@
+import Foundation
+@testable import CircuitGrader
+
+/// The repository root, found from this file's path.
+let repoRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// A path inside the repository.
+func repoPath(_ relative: String) -> String { (repoRoot as NSString).appendingPathComponent(relative) }
+
+/// Collects what the CLI writes.
+final class Capture: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outText = ""
+    private var errText = ""
+    var out: String { lock.withLock { outText } }
+    var err: String { lock.withLock { errText } }
+
+    var output: Output {
+        Output(out: { s in self.lock.withLock { self.outText += s } },
+               err: { s in self.lock.withLock { self.errText += s } },
+               isTerminal: false, environment: [:])
+    }
+}
+
+/// Runs the CLI in-process against the repository's exercises; returns (status, stdout, stderr).
+func runCLI(_ arguments: [String]) -> (status: Int32, out: String, err: String) {
+    let capture = Capture()
+    let status = CommandLineTool.run(arguments: arguments + ["--exercises", repoPath("exercises")], output: capture.output)
+    return (status, capture.out, capture.err)
+}
+
+/// The catalogue of the repository's exercises.
+func repoCatalog() throws -> ExerciseCatalog { try ExerciseCatalog(root: repoPath("exercises")) }
+
+/// Loads and builds a submission for its exercise.
+func loadModel(_ path: String, exercise: String? = nil) throws -> (Submission, ExerciseSpec, Transformer) {
+    let submission = try SubmissionLoader.load(path)
+    let spec = try repoCatalog().spec(exercise ?? submission.exercise ?? "")
+    return (submission, spec, try ModelBuilder.build(submission, spec: spec))
+}
+
+/// Every file under `folder` (relative to the repo) ending in `suffix`, sorted.
+func repoFiles(_ folder: String, suffix: String) -> [String] {
+    let root = repoPath(folder)
+    let items = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+    return items.filter { $0.hasSuffix(suffix) }.sorted().map { (root as NSString).appendingPathComponent($0) }
+}
