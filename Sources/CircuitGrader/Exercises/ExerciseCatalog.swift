@@ -7,7 +7,7 @@ public struct ExerciseCatalog: Sendable {
     /// The folder the specs were read from.
     public let root: String
 
-    /// Reads and validates every spec under `root`; the first bad spec is an error.
+    /// Reads and validates every spec under `root`; a spec that fails is kept in `problems`.
     public init(root: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -16,21 +16,31 @@ public struct ExerciseCatalog: Sendable {
         let files = (FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? [])
             .filter { $0.hasSuffix(".json") }.sorted()
         var specs: [ExerciseSpec] = []
+        var problems: [GraderError] = []
         var seen: [String: String] = [:]
         for relative in files {
             let path = (root as NSString).appendingPathComponent(relative)
-            let spec = try SpecParser.parse(try SubmissionLoader.readFile(path), file: path)
-            if let other = seen[spec.id] { throw GraderError(file: path, location: "id", "\"\(spec.id)\" is also the id of \(other)") }
-            seen[spec.id] = path
-            specs.append(spec)
+            do {
+                let spec = try SpecParser.parse(try SubmissionLoader.readFile(path), file: path)
+                if let other = seen[spec.id] { throw GraderError(file: path, location: "id", "\"\(spec.id)\" is also the id of \(other)") }
+                seen[spec.id] = path
+                specs.append(spec)
+            } catch let error as GraderError {
+                problems.append(error)
+            }
         }
         self.specs = specs.sorted { $0.id < $1.id }
+        self.problems = problems
         self.root = root
     }
+
+    /// Spec files that could not be used; lookups that miss mention them, `list` and `validate` report them.
+    public let problems: [GraderError]
 
     /// The spec with `id`, or an error listing the known ids.
     public func spec(_ id: String, for file: String = "") throws -> ExerciseSpec {
         if let s = specs.first(where: { $0.id == id }) { return s }
+        if let broken = problems.first(where: { $0.file.contains(id) }) ?? problems.first { throw broken }
         let close = specs.map(\.id).filter { $0.hasPrefix(id.split(separator: "/").first.map(String.init) ?? id) }
         let hint = close.isEmpty ? "run `circuit-grader list` for the exercise ids" : "did you mean \(close.joined(separator: " or "))?"
         throw GraderError(file: file, location: "exercise", "unknown exercise \"\(id)\"; \(hint)")

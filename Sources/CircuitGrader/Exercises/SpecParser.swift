@@ -118,7 +118,12 @@ public enum SpecParser {
     /// The label plan at this level: its own `rule` / `positions` / `attention`, else the inherited one.
     static func parsePlan(_ f: JSONFields, frame: Frame, inherited: LabelPlan?) throws -> LabelPlan? {
         guard f.has("rule") || f.has("attention") || f.has("positions") else { return inherited }
-        let rule = try f.has("rule") ? RuleParser.parse(try f.value("rule"), fields: f, frame: frame) : inherited?.predict
+        // `"rule": null` drops an inherited prediction rule (e.g. a family graded on attention only).
+        var rule = inherited?.predict
+        if f.has("rule") {
+            let value = try f.value("rule")
+            rule = value == .null ? nil : try RuleParser.parse(value, fields: f, frame: frame)
+        }
         let attention = f.has("attention") ? try f.array("attention").enumerated().map { i, a in
             try RuleParser.attention(JSONFields(a, file: f.file, path: f.path("attention[\(i)]"), allowed: RuleParser.attentionKeys))
         } : inherited?.attention ?? []

@@ -174,7 +174,8 @@ private indirect enum PythonLiteral {
     static let maxDepth = 16
 
     /// The dict literal in `text` (only whitespace may follow it), with string keys.
-    static func parseDict(_ text: [UInt8], at site: BinarySite) throws(GraderError) -> [(key: String, value: PythonLiteral)] {
+    static func parseDict(_ text: [UInt8],
+                          at site: BinarySite) throws(GraderError) -> [(key: String, value: PythonLiteral)] {
         var parser = PythonLiteralParser(bytes: text, site: site)
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()

@@ -67,7 +67,8 @@ public enum SafetensorsReader {
         guard let size = bytes.littleEndian(at: 0, width: 8) else {
             throw site.error(bytes.isEmpty
                 ? "the file is empty; expected a safetensors file"
-                : "truncated: a safetensors file starts with an 8-byte header size, found \(plural(bytes.count, "byte"))")
+                : "truncated: a safetensors file starts with an 8-byte header size, found "
+                    + plural(bytes.count, "byte"))
         }
         guard size <= UInt64(bytes.count - 8) else {
             throw site.error("the header size is \(size) bytes but only \(bytes.count - 8) follow "
@@ -144,7 +145,8 @@ public enum SafetensorsReader {
         var result: [Int] = []
         for item in array {
             guard let n = item.integer, n >= 0 else {
-                throw site.error("\(key) should hold non-negative integers, found \(item.number.map { "\($0)" } ?? item.typeName)")
+                let found = item.number.map { "\($0)" } ?? item.typeName
+                throw site.error("\(key) should hold non-negative integers, found \(found)")
             }
             result.append(n)
         }

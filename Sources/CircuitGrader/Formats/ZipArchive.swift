@@ -14,7 +14,6 @@ struct ZipArchive {
         let nameBytes: [UInt8]
         /// 0 is stored, 8 is deflate.
         let method: Int
-        let flags: Int
         let crc32: UInt32
         let compressedSize: Int
         let uncompressedSize: Int
@@ -201,7 +200,7 @@ struct ZipArchive {
         guard field(8, 2) & 1 == 0 else { throw site.at(name).error("encrypted entries are not supported") }
         var sizes = (uncompressed: field(24, 4), compressed: field(20, 4), offset: field(42, 4))
         try applyZip64Extra(bytes, extraStart..<extraEnd, to: &sizes, at: site.at(name))
-        let entry = Entry(name: name, nameBytes: nameBytes, method: field(10, 2), flags: field(8, 2),
+        let entry = Entry(name: name, nameBytes: nameBytes, method: field(10, 2),
                           crc32: UInt32(truncatingIfNeeded: field(16, 4)),
                           compressedSize: sizes.compressed, uncompressedSize: sizes.uncompressed,
                           localHeaderOffset: sizes.offset)
