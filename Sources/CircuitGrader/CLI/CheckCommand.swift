@@ -1,25 +1,52 @@
+import Foundation
+
 /// `check FILE...`: grade submissions, print a verdict per family; exit 0 / 1 / 2.
 enum CheckCommand {
     static func run(_ c: Context) throws -> Int32 {
-        let format = try c.args.format(["text", "json"])
+        let format = try c.args.format(["text", "json", "junit", "markdown", "gradescope"])
         guard !c.args.positional.isEmpty else { throw GraderError(file: "", "check needs at least one submission file") }
+        let started = Date()
         let seed = try c.args.seed(environment: c.output.environment)
-        let catalog = try c.catalog()
+        let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"])
+        let outcomes = c.args.positional.map(session.grade)
+        let elapsed = Date().timeIntervalSince(started)
         var status = ExitStatus.success
-        var items: [JSONValue] = []
-        for path in c.args.positional {
-            do {
-                let (submission, spec) = try c.load(path, catalog: catalog)
-                let model = try ModelBuilder.build(submission, spec: spec)
-                let report = Grader(spec: spec, seed: seed).grade(model, submission: submission)
-                if !report.passed && report.exploratory == nil { status = max(status, ExitStatus.failed) }
-                if format == "json" { items.append(JSONReport.value(report)) } else { c.output.out(TextReport.render(report, colour: c.colour)) }
-            } catch let error as GraderError {
-                status = ExitStatus.inputError
-                if format == "json" { items.append(JSONReport.error(error)) } else { c.output.err("error: \(error.description)\n") }
+        for outcome in outcomes {
+            switch outcome {
+            case .error: status = ExitStatus.inputError
+            case .graded(let r) where !r.passed && r.exploratory == nil: status = max(status, ExitStatus.failed)
+            case .graded: break
             }
         }
-        if format == "json" { c.output.out(JSONWriter.write(JSONReport.document(items))) }
+        let rendered: String
+        switch format {
+        case "json": rendered = JSONWriter.write(JSONReport.document(outcomes.map(JSONReport.value)))
+        case "junit": rendered = JUnitReport.render(outcomes)
+        case "markdown": rendered = MarkdownReport.render(outcomes)
+        case "gradescope": rendered = JSONWriter.write(GradescopeReport.results(outcomes, executionTime: elapsed))
+        default:
+            for outcome in outcomes {
+                switch outcome {
+                case .graded(let r): c.output.out(TextReport.render(r, colour: c.colour))
+                case .error(let e, _): c.output.err("error: \(e.description)\n")
+                }
+            }
+            rendered = ""
+        }
+        if !rendered.isEmpty { try c.write(rendered) }
+        if c.output.environment["GITHUB_ACTIONS"] == "true" { c.output.out(GitHubAnnotations.render(outcomes)) }
         return status
+    }
+}
+
+extension Context {
+    /// Writes `text` to `--out` when given, else to standard output.
+    func write(_ text: String) throws {
+        guard let out = args.options["out"] else { output.out(text); return }
+        let url = URL(fileURLWithPath: out)
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        do { try Data(text.utf8).write(to: url) } catch {
+            throw GraderError(file: out, "cannot write the output file: \(error.localizedDescription)")
+        }
     }
 }

@@ -61,13 +61,7 @@ struct Context {
     /// The submission at `path` and the spec it is graded against.
     func load(_ path: String, catalog: ExerciseCatalog) throws -> (Submission, ExerciseSpec) {
         let submission = try SubmissionLoader.load(path)
-        let named = submission.exercise
-        if let override = args.options["exercise"], let named, named != override {
-            throw GraderError(file: path, location: "exercise", "the file names exercise \"\(named)\" but --exercise says \"\(override)\"")
-        }
-        guard let id = args.options["exercise"] ?? named else {
-            throw GraderError(file: path, "the submission does not name its exercise; add \"exercise\": \"ID\" or pass --exercise ID")
-        }
-        return (submission, try catalog.spec(id, for: path))
+        let session = GradingSession(catalog: catalog, seed: Grader.publicSeed, exercise: args.options["exercise"])
+        return (submission, try session.resolveSpec(submission, path: path))
     }
 }

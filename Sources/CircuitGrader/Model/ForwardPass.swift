@@ -13,7 +13,7 @@ import Foundation
 public struct ForwardTrace: Equatable, Sendable {
     /// The tokens run (vocabulary indices).
     public var tokens: [Int]
-    /// `[T, dVocab]`.
+    /// `[T, nOutputs]`.
     public var logits: Matrix
     /// `patterns[layer][head]`, `[T, T]`, row `i` is query position `i`.
     public var patterns: [[Matrix]]
@@ -107,7 +107,11 @@ extension Transformer {
                     }
                     var total = 0.0
                     for j in 0..<t {
-                        let e = scores[j] == -.infinity ? 0 : exp(scores[j] - maxScore)
+                        // An overflowing score (+inf) takes the whole row, shared with any equal ones.
+                        let e: Double
+                        if maxScore == .infinity { e = scores[j] == .infinity ? 1 : 0 } else {
+                            e = scores[j] == -.infinity ? 0 : exp(scores[j] - maxScore)
+                        }
                         scores[j] = e
                         total += e
                     }
@@ -139,5 +143,10 @@ final class UnsafeSendableBox<Element>: @unchecked Sendable {
         lock.withLock { storage[i] = value }
     }
 
-    var values: [Element] { storage.compactMap { $0 } }
+    var values: [Element] {
+        storage.map { value in
+            guard let value else { preconditionFailure("a batch slot was never filled") }
+            return value
+        }
+    }
 }

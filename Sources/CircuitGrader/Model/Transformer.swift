@@ -48,6 +48,9 @@ public struct AttentionHead: Equatable, Sendable {
         self.wK = wK
         self.wV = wV
         self.wO = wO
+        precondition((bQ?.count ?? wQ.columns) == wQ.columns && (bK?.count ?? wK.columns) == wK.columns
+                     && (bV?.count ?? wV.columns) == wV.columns,
+                     "Bias lengths must equal d_head: b_Q \(bQ?.count ?? -1), b_K \(bK?.count ?? -1), b_V \(bV?.count ?? -1)")
         self.bQ = bQ ?? Array(repeating: 0, count: wQ.columns)
         self.bK = bK ?? Array(repeating: 0, count: wK.columns)
         self.bV = bV ?? Array(repeating: 0, count: wV.columns)
@@ -102,6 +105,12 @@ public struct Transformer: Equatable, Sendable {
         precondition(wU.rows == wE.columns && bU.count == wU.columns,
                      "Inconsistent embedding shapes: W_E \(wE.shape) W_U \(wU.shape) b_U \(bU.count)")
         precondition(positional == .none || wPos?.columns == wE.columns, "W_pos must have dModel columns")
+        for (l, layer) in layers.enumerated() {
+            precondition(layer.bO.count == wE.columns, "b_O of layer \(l) has \(layer.bO.count) entries, d_model is \(wE.columns)")
+            for (h, head) in layer.heads.enumerated() {
+                precondition(head.dModel == wE.columns, "head L\(l)H\(h) reads \(head.dModel) dims, d_model is \(wE.columns)")
+            }
+        }
         self.wE = wE
         self.wPos = wPos
         self.wU = wU

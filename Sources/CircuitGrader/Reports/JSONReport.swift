@@ -40,6 +40,15 @@ public enum JSONReport {
         .obj([("schema", .string(schema)), ("results", .array(items))])
     }
 
+    /// A session outcome as a result entry.
+    public static func value(_ outcome: GradingSession.Outcome) -> JSONValue {
+        switch outcome {
+        case .graded(let r): value(r)
+        case .error(let e, let exercise): .obj([("file", .string(e.file)), ("exercise", exercise.map(JSONValue.string) ?? .null),
+                                                 ("status", .string("error")), ("error", .string(e.description))])
+        }
+    }
+
     /// An input error as a result entry.
     public static func error(_ e: GraderError) -> JSONValue {
         .obj([("file", .string(e.file)), ("status", .string("error")), ("error", .string(e.description))])

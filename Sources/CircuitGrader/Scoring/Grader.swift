@@ -1,3 +1,5 @@
+import Foundation
+
 /// Grades a model on an exercise: makes every family's cases (seeded), runs them, scores every target.
 ///
 /// Deterministic: cases depend only on the seed, the spec and the family; the forward passes run in
@@ -29,15 +31,30 @@ public struct Grader: Sendable {
 
     /// Grades `model` (built from `submission`, whose answers the question families read).
     public func grade(_ model: Transformer, submission: Submission) -> GradeReport {
-        let families = spec.families.map { family -> FamilyResult in
+        report(families(model, submission: submission, deadline: nil) ?? [], submission: submission)
+    }
+
+    /// Grades like `grade`, but gives up (nil) once `deadline` has passed; checked between families.
+    public func grade(_ model: Transformer, submission: Submission, deadline: Date) -> GradeReport? {
+        families(model, submission: submission, deadline: deadline).map { report($0, submission: submission) }
+    }
+
+    private func families(_ model: Transformer, submission: Submission, deadline: Date?) -> [FamilyResult]? {
+        var out: [FamilyResult] = []
+        for family in spec.families {
+            if let deadline, Date() > deadline { return nil }
             let results: [TargetResult]
             switch family.source {
             case .explicit, .generated: results = evaluate(cases(of: family), on: model)
             case .circuits(let checks): results = checks.enumerated().map { CircuitEvaluator(spec: spec, model: model).evaluate($1, index: $0) }
             case .questions(let questions): results = questions.enumerated().map { QuestionEvaluator.evaluate($1, index: $0, answers: submission.answers) }
             }
-            return summarize(family, results, cases: cases(of: family))
+            out.append(summarize(family, results, cases: cases(of: family)))
         }
+        return out
+    }
+
+    private func report(_ families: [FamilyResult], submission: Submission) -> GradeReport {
         var exploratory: String? = nil
         if case .exploratory(let reason) = spec.status { exploratory = reason }
         return GradeReport(file: submission.file, exercise: spec.id, title: spec.title, exploratory: exploratory, seed: seed,

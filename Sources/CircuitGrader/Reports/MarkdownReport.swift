@@ -1,0 +1,28 @@
+/// A Markdown summary (`--format markdown`), e.g. for `$GITHUB_STEP_SUMMARY`.
+public enum MarkdownReport {
+    public static func render(_ outcomes: [GradingSession.Outcome]) -> String {
+        var out = "## circuit-grader\n\n"
+        for outcome in outcomes {
+            switch outcome {
+            case .graded(let r):
+                let verdict = r.exploratory != nil ? "exploratory" : (r.passed ? "✅ passed" : "❌ failed")
+                out += "### `\(cell(r.file))`: \(cell(r.exercise)) (\(verdict), \(TargetEvaluator.format(r.score))/\(TargetEvaluator.format(r.maxScore)))\n\n"
+                if let reason = r.exploratory { out += "> exploratory: \(cell(reason))\n\n" }
+                out += "| family | result | correct | worst margin | counterexample |\n| --- | --- | --- | --- | --- |\n"
+                for f in r.families {
+                    let ce = f.passed ? "" : (f.counterexample.map(TextReport.describe) ?? "")
+                    out += "| \(cell(f.title)) | \(f.passed ? "pass" : "**fail**") | \(f.correct)/\(f.total) | \(f.worstMargin.map(TargetEvaluator.format) ?? "–") | \(cell(ce)) |\n"
+                }
+                out += "\n<sub>seed \(r.seed), spec \(r.specHash), circuit-grader \(r.graderVersion)</sub>\n\n"
+            case .error(let e, _):
+                out += "### `\(cell(e.file))`: ⚠️ could not be graded\n\n\(cell(e.description))\n\n"
+            }
+        }
+        return out
+    }
+
+    /// Text safe inside a table cell: pipes escaped, newlines flattened.
+    static func cell(_ s: String) -> String {
+        s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+}
