@@ -8,6 +8,7 @@ public enum CommandLineTool {
             let context = Context(args: args, output: output)
             switch args.command {
             case "check": return try CheckCommand.run(context)
+            case "grade": return try GradeCommand.run(context)
             case "explain": return try ExplainCommand.run(context)
             case "show": return try ShowCommand.run(context)
             case "list": return try ListCommand.run(context)
@@ -32,6 +33,8 @@ public enum CommandLineTool {
       circuit-grader list [--format text|json]
       circuit-grader show ID [--format text|json]
       circuit-grader check FILE... [--exercise ID] [--seed S] [--format text|json]
+      circuit-grader check FILE... --format junit|markdown|gradescope [--out FILE]
+      circuit-grader grade DIR --out OUT [--seed S] [--exercise ID] [--limit SECONDS] [--format text|json]
       circuit-grader explain FILE --sequence "A B A" [--exercise ID] [--format text|json]
       circuit-grader validate SPEC... [--format text|json]
 

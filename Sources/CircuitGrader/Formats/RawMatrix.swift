@@ -62,7 +62,10 @@ public enum RawMatrix: Equatable, Sendable {
             let rowTargets = try rowLabels.map { try $0.map { try index($0, rowIndex, rowAxis, rows) } } ?? Array(0..<m.rows)
             let columnTargets = try columnLabels.map { try $0.map { try index($0, columnIndex, columnAxis, columns) } } ?? Array(0..<m.columns)
             for (r, tr) in rowTargets.enumerated() {
-                for (c, tc) in columnTargets.enumerated() { out[tr, tc] = m[r, c] }
+                for (c, tc) in columnTargets.enumerated() {
+                    try checkWeight(m[r, c], file: file, location: "\(location)[\(r)][\(c)]")
+                    out[tr, tc] = m[r, c]
+                }
             }
         }
         return out

@@ -1,0 +1,111 @@
+import Foundation
+
+/// The submissions in a class folder: one child per student, a file or a folder.
+///
+/// A student's folder may hold several submission files (`.json`, `.npz`, `.safetensors`: one row each), or
+/// `.csv` / `.npy` matrix files (one folder submission; subfolders of such files are one each). Hidden
+/// entries are skipped. Nothing outside the class folder is read: a symlink whose target leaves the folder
+/// becomes an error row, never a read.
+public struct ClassFolder: Sendable {
+    /// One row to grade: a student and a path, or a problem found before grading.
+    public struct Entry: Equatable, Sendable {
+        public var student: String
+        public var path: String
+        public var problem: GraderError?
+    }
+
+    public let root: String
+    public let entries: [Entry]
+
+    static let fileExtensions: Set<String> = ["json", "npz", "safetensors"]
+    static let matrixExtensions: Set<String> = ["csv", "npy"]
+
+    public init(root: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw GraderError(file: root, "the class folder does not exist or is not a folder")
+        }
+        self.root = root
+        let realRoot = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+        var entries: [Entry] = []
+        for name in try Self.children(root) {
+            let path = (root as NSString).appendingPathComponent(name)
+            let student = Self.studentName(name)
+            if let problem = Self.escape(path, realRoot: realRoot) {
+                entries.append(Entry(student: student, path: path, problem: problem))
+                continue
+            }
+            if Self.isDirectory(path) {
+                entries += Self.folderEntries(path, student: student, realRoot: realRoot)
+            } else {
+                entries.append(Entry(student: student, path: path, problem: nil))
+            }
+        }
+        self.entries = entries
+    }
+
+    static func children(_ folder: String) throws -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") }.sorted()
+        } catch {
+            throw GraderError(file: folder, "cannot list the folder: \(error.localizedDescription)")
+        }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var flag: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &flag) && flag.boolValue
+    }
+
+    /// The student a top-level entry belongs to: its name without a submission extension.
+    static func studentName(_ name: String) -> String {
+        let ext = (name as NSString).pathExtension.lowercased()
+        return fileExtensions.contains(ext) ? (name as NSString).deletingPathExtension : name
+    }
+
+    /// An error when `path`, or any symlink below it, resolves outside `realRoot`.
+    static func escape(_ path: String, realRoot: String) -> GraderError? {
+        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard real == realRoot || real.hasPrefix(realRoot + "/") else {
+            return GraderError(file: path, "is a symlink to \(real), outside the class folder; it was not read")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            return GraderError(file: path, "is a broken symlink or cannot be read")
+        }
+        if isDirectory.boolValue, let items = try? FileManager.default.contentsOfDirectory(atPath: path) {
+            for item in items {
+                if let problem = escape((path as NSString).appendingPathComponent(item), realRoot: realRoot) { return problem }
+            }
+        }
+        return nil
+    }
+
+    private static func folderEntries(_ folder: String, student: String, realRoot: String) -> [Entry] {
+        guard let names = try? children(folder) else {
+            return [Entry(student: student, path: folder, problem: GraderError(file: folder, "cannot list the student's folder"))]
+        }
+        var entries: [Entry] = []
+        var hasMatrices = false
+        for name in names {
+            let path = (folder as NSString).appendingPathComponent(name)
+            let ext = (name as NSString).pathExtension.lowercased()
+            if Self.isDirectory(path) {
+                let inner = (try? children(path)) ?? []
+                if inner.contains(where: { matrixExtensions.contains(($0 as NSString).pathExtension.lowercased()) }) {
+                    entries.append(Entry(student: student, path: path, problem: nil))
+                }
+            } else if fileExtensions.contains(ext) {
+                entries.append(Entry(student: student, path: path, problem: nil))
+            } else if matrixExtensions.contains(ext) {
+                hasMatrices = true
+            }
+        }
+        if hasMatrices { entries.insert(Entry(student: student, path: folder, problem: nil), at: 0) }
+        if entries.isEmpty {
+            entries.append(Entry(student: student, path: folder, problem: GraderError(
+                file: folder, "the folder holds no submission (.json, .npz, .safetensors, or .csv/.npy matrix files)")))
+        }
+        return entries
+    }
+}

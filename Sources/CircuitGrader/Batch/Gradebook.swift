@@ -1,0 +1,203 @@
+import Foundation
+
+/// The files `grade --out OUT` writes, all inside OUT: `grades.csv`, `grades.json`, `summary.md`,
+/// `similarity.csv` and `feedback/<student>.txt` (cut at `maxFeedbackBytes`).
+public struct Gradebook: Sendable {
+    public let rows: [BatchGrader.Row]
+    public let flags: [Similarity.Flag]
+    public let seed: UInt64
+
+    /// Largest feedback file, in bytes; longer feedback is cut with a note.
+    public static let maxFeedbackBytes = 32 * 1024
+
+    public init(rows: [BatchGrader.Row], flags: [Similarity.Flag], seed: UInt64) {
+        self.rows = rows
+        self.flags = flags
+        self.seed = seed
+    }
+
+    /// Family ids in order of first appearance across the batch (the per-family CSV columns).
+    var familyIDs: [String] {
+        var seen = Set<String>()
+        var out: [String] = []
+        for row in rows {
+            guard case .graded(let r) = row.outcome else { continue }
+            for f in r.families where seen.insert("\(r.exercise)#\(f.id)").inserted { out.append("\(r.exercise)#\(f.id)") }
+        }
+        return out
+    }
+
+    public var csv: String {
+        let families = familyIDs
+        var header = ["student", "file", "exercise", "variant", "score", "max_score", "status"]
+        for f in families { header += ["\(f):accuracy", "\(f):worst_margin"] }
+        header += ["error", "seed", "spec_hash", "grader_version"]
+        var lines = [header.map(Self.csvField).joined(separator: ",")]
+        for row in rows {
+            var cells: [String]
+            switch row.outcome {
+            case .graded(let r):
+                let byID = Dictionary(r.families.map { ("\(r.exercise)#\($0.id)", $0) }, uniquingKeysWith: { a, _ in a })
+                cells = [row.student, r.file, r.exercise, Self.variant(r.exercise), JSONWriter.number(r.score), JSONWriter.number(r.maxScore), Self.status(r)]
+                for f in families {
+                    cells += [byID[f].map { JSONWriter.number($0.accuracy) } ?? "", byID[f]?.worstMargin.map(JSONWriter.number) ?? ""]
+                }
+                cells += ["", String(r.seed), r.specHash, r.graderVersion]
+            case .error(let e, let exercise):
+                cells = [row.student, e.file, exercise ?? "", exercise.map(Self.variant) ?? "", "0", "", "error"]
+                cells += Array(repeating: "", count: 2 * families.count)
+                cells += [e.description, String(seed), "", graderVersion]
+            }
+            lines.append(cells.map(Self.csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public var json: JSONValue {
+        .obj([
+            ("schema", .string("circuit-grader/gradebook@1")), ("seed", .string(String(seed))), ("grader_version", .string(graderVersion)),
+            ("rows", .array(rows.map { row in
+                var fields: [(String, JSONValue)] = [("student", .string(row.student))]
+                if case .object(let o) = JSONReport.value(row.outcome) { fields += o.members.map { ($0.key, $0.value) } }
+                return .obj(fields)
+            })),
+            ("summary", .array(summaries.map(\.json))),
+            ("similar", .array(flags.map { f in
+                .obj([("exercise", .string(f.exercise)), ("students", .array([.string(f.first), .string(f.second)])), ("kind", .string(f.kind.rawValue))])
+            })),
+        ])
+    }
+
+    /// Per exercise: counts, score distribution and the most common failing family.
+    struct Summary {
+        var exercise: String
+        var submissions: Int
+        var passed: Int
+        var errors: Int
+        var scores: [Double]
+        var maxScore: Double
+        var commonFailure: (id: String, count: Int)?
+
+        var json: JSONValue {
+            let sorted = scores.sorted()
+            return .obj([
+                ("exercise", .string(exercise)), ("submissions", .number(Double(submissions))), ("passed", .number(Double(passed))),
+                ("errors", .number(Double(errors))), ("max_score", .number(maxScore)),
+                ("score_min", sorted.first.map(JSONValue.number) ?? .null),
+                ("score_median", sorted.isEmpty ? .null : .number(sorted[(sorted.count - 1) / 2])),
+                ("score_max", sorted.last.map(JSONValue.number) ?? .null),
+                ("score_histogram", .obj(Dictionary(grouping: sorted, by: { $0 }).sorted { $0.key < $1.key }.map { (JSONWriter.number($0.key), .number(Double($0.value.count))) })),
+                ("most_common_failing_family", commonFailure.map { .obj([("id", .string($0.id)), ("failed", .number(Double($0.count)))]) } ?? .null),
+            ])
+        }
+    }
+
+    var summaries: [Summary] {
+        var order: [String] = []
+        var table: [String: Summary] = [:]
+        var failures: [String: [String: Int]] = [:]
+        for row in rows {
+            let key: String
+            switch row.outcome {
+            case .graded(let r): key = r.exercise
+            case .error(_, let exercise): key = exercise ?? "(unknown exercise)"
+            }
+            if table[key] == nil {
+                order.append(key)
+                table[key] = Summary(exercise: key, submissions: 0, passed: 0, errors: 0, scores: [], maxScore: 0, commonFailure: nil)
+            }
+            table[key]?.submissions += 1
+            switch row.outcome {
+            case .graded(let r):
+                table[key]?.scores.append(r.score)
+                table[key]?.maxScore = r.maxScore
+                if r.passed { table[key]?.passed += 1 }
+                for f in r.families where !f.passed { failures[key, default: [:]][f.id, default: 0] += 1 }
+            case .error:
+                table[key]?.errors += 1
+                table[key]?.scores.append(0)
+            }
+        }
+        return order.compactMap { key in
+            guard var s = table[key] else { return nil }
+            s.commonFailure = failures[key]?.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.first.map { ($0.key, $0.value) }
+            return s
+        }
+    }
+
+    public var summaryMarkdown: String {
+        var out = "# Gradebook summary\n\nseed \(seed), circuit-grader \(graderVersion)\n\n"
+        out += "| exercise | submissions | passed | errors | min | median | max | most common failing family |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        for s in summaries {
+            let sorted = s.scores.sorted()
+            let median = sorted.isEmpty ? "" : JSONWriter.number(sorted[(sorted.count - 1) / 2])
+            out += "| \(s.exercise) | \(s.submissions) | \(s.passed) | \(s.errors) | \(sorted.first.map(JSONWriter.number) ?? "") | \(median) | \(sorted.last.map(JSONWriter.number) ?? "") | \(s.commonFailure.map { "\($0.id) (\($0.count))" } ?? "") |\n"
+        }
+        if !flags.isEmpty {
+            out += "\n## Similar submissions (to look at; grades unchanged)\n\n"
+            for f in flags { out += "- \(f.exercise): \(f.first) and \(f.second): \(f.kind.rawValue)\n" }
+        }
+        return out
+    }
+
+    public var similarityCSV: String {
+        (["exercise,first,second,kind"] + flags.map { [$0.exercise, $0.first, $0.second, $0.kind.rawValue].map(Self.csvField).joined(separator: ",") })
+            .joined(separator: "\n") + "\n"
+    }
+
+    /// Feedback for one student: their rows, visible families only (hidden ones are counted, not shown).
+    public func feedback(for student: String) -> String {
+        var out = "Feedback for \(student)\n\n"
+        for row in rows where row.student == student {
+            switch row.outcome {
+            case .graded(let r):
+                var visible = r
+                visible.families = r.families.filter { $0.visibility == .visible }
+                out += TextReport.render(visible, colour: false)
+                let hidden = r.families.count - visible.families.count
+                if hidden > 0 { out += "  (\(plural(hidden, "more family")) graded but not shown)\n" }
+            case .error(let e, _):
+                out += "Your submission could not be graded: \(e.description)\n"
+            }
+            out += "\n"
+        }
+        let bytes = Array(out.utf8)
+        guard bytes.count > Self.maxFeedbackBytes else { return out }
+        return String(decoding: bytes.prefix(Self.maxFeedbackBytes), as: UTF8.self) + "\n[feedback cut at \(Self.maxFeedbackBytes) bytes]\n"
+    }
+
+    /// Writes every file into `folder` (created if needed). File names come from sanitised student names.
+    public func write(to folder: String) throws {
+        let fm = FileManager.default
+        let feedbackFolder = (folder as NSString).appendingPathComponent("feedback")
+        do {
+            try fm.createDirectory(atPath: feedbackFolder, withIntermediateDirectories: true)
+            try Data(csv.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("grades.csv")))
+            try Data(JSONWriter.write(json).utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("grades.json")))
+            try Data(summaryMarkdown.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("summary.md")))
+            try Data(similarityCSV.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("similarity.csv")))
+            var used = Set<String>()
+            for student in rows.map(\.student) where used.insert(Self.safeFileName(student)).inserted {
+                let path = (feedbackFolder as NSString).appendingPathComponent(Self.safeFileName(student) + ".txt")
+                try Data(feedback(for: student).utf8).write(to: URL(fileURLWithPath: path))
+            }
+        } catch {
+            throw GraderError(file: folder, "cannot write the gradebook: \(error.localizedDescription)")
+        }
+    }
+
+    /// A file name made only of letters, digits, `-`, `_` and `.`, never starting with `.`.
+    static func safeFileName(_ s: String) -> String {
+        let kept = String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+        let trimmed = kept.hasPrefix(".") ? "_" + kept.dropFirst() : kept
+        return trimmed.isEmpty ? "_" : String(trimmed.prefix(100))
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    static func variant(_ exercise: String) -> String { exercise.split(separator: "/").last.map(String.init) ?? "" }
+
+    static func status(_ r: GradeReport) -> String { r.exploratory != nil ? "exploratory" : (r.passed ? "passed" : "failed") }
+}
