@@ -7,8 +7,14 @@ enum CheckCommand {
         guard !c.args.positional.isEmpty else { throw GraderError(file: "", "check needs at least one submission file") }
         let started = Date()
         let seed = try c.args.seed(environment: c.output.environment)
-        let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"])
-        let outcomes = c.args.positional.map(session.grade)
+        let outcomes: [GradingSession.Outcome]
+        do {
+            let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"])
+            outcomes = c.args.positional.map(session.grade)
+        } catch let error as GraderError where format == "gradescope" {
+            // Gradescope must always get a results file, even when the grader itself is misconfigured.
+            outcomes = c.args.positional.map { _ in .error(error, exercise: c.args.options["exercise"]) }
+        }
         let elapsed = Date().timeIntervalSince(started)
         var status = ExitStatus.success
         for outcome in outcomes {
