@@ -35,6 +35,14 @@ public struct ExerciseSpec: Sendable {
 
     /// A weighted group of targets with its own pass rule.
     public struct Family: Sendable {
+        /// The prediction rule that labels this family's sequences, if it has one.
+        public var rule: PredictionRule? {
+            switch source {
+            case .generated(_, let plan): plan.predict
+            case .explicit, .circuits, .questions: nil
+            }
+        }
+
         public var id: String
         public var title: String
         public var points: Double

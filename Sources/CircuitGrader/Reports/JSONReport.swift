@@ -32,6 +32,7 @@ public enum JSONReport {
             ("sequence", .array(c.sequence.map(JSONValue.string))), ("position", c.position.map { .number(Double($0)) } ?? .null),
             ("what", .string(c.what)), ("expected", .string(c.expected)), ("found", .string(c.found)),
             ("margin", c.margin.map(JSONValue.number) ?? .null),
+            ("minimized", c.minimized.map(counterexample) ?? .null),
         ])
     }
 

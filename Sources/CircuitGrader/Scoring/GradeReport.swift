@@ -22,6 +22,21 @@ public struct Counterexample: Equatable, Sendable {
     public var expected: String
     public var found: String
     public var margin: Double?
+    /// The shortest sequence found that still fails the same way (see `CounterexampleMinimizer`).
+    public var minimized: Counterexample? {
+        get { shortened.first }
+        set { shortened = newValue.map { [$0] } ?? [] }
+    }
+    private var shortened: [Counterexample] = []
+
+    public init(sequence: [String], position: Int?, what: String, expected: String, found: String, margin: Double?) {
+        self.sequence = sequence
+        self.position = position
+        self.what = what
+        self.expected = expected
+        self.found = found
+        self.margin = margin
+    }
 }
 
 /// One family's outcome.

@@ -49,7 +49,7 @@ public struct Grader: Sendable {
             case .circuits(let checks): results = checks.enumerated().map { CircuitEvaluator(spec: spec, model: model).evaluate($1, index: $0) }
             case .questions(let questions): results = questions.enumerated().map { QuestionEvaluator.evaluate($1, index: $0, answers: submission.answers) }
             }
-            out.append(summarize(family, results, cases: cases(of: family)))
+            out.append(minimized(summarize(family, results, cases: cases(of: family)), family: family, model: model))
         }
         return out
     }
@@ -80,6 +80,22 @@ public struct Grader: Sendable {
     /// The index of a student token in `W_E`'s rows.
     public func tokenIndex(_ token: String) -> Int? { spec.vocab.firstIndex(of: token) }
 
+    /// A failing family's prediction counterexample, shortened when the family has a labelling rule.
+    private func minimized(_ result: FamilyResult, family: ExerciseSpec.Family, model: Transformer) -> FamilyResult {
+        switch family.source {
+        case .explicit, .generated: break
+        case .circuits, .questions: return result
+        }
+        guard !result.passed, let c = result.counterexample, let p = c.position, c.sequence.indices.contains(p),
+              c.what.hasPrefix("prediction"), let rule = family.rule ?? spec.defaultRule else { return result }
+        guard let m = CounterexampleMinimizer(grader: self, model: model, rule: rule).minimize(c.sequence, position: p),
+              m.tokens.count < c.sequence.count else { return result }
+        var out = result
+        out.counterexample?.minimized = Counterexample(sequence: m.tokens, position: m.position, what: "prediction after position \(m.position)",
+                                                       expected: m.result.expected, found: m.result.found, margin: m.result.margin)
+        return out
+    }
+
     private func summarize(_ family: ExerciseSpec.Family, _ results: [TargetResult], cases: [GradingCase]) -> FamilyResult {
         let scored = results.map { r -> TargetResult in
             var r = r
@@ -104,6 +120,9 @@ public struct Grader: Sendable {
     private func counterexample(_ r: TargetResult, cases: [GradingCase]) -> Counterexample {
         let sequence = cases.indices.contains(r.caseIndex) ? cases[r.caseIndex].tokens : []
         switch r.target {
+        case .predict(let p, _) where p < 0:
+            // Circuit checks and questions carry no sequence.
+            return Counterexample(sequence: [], position: nil, what: "check", expected: r.expected, found: r.found, margin: r.margin)
         case .predict(let p, _):
             return Counterexample(sequence: sequence, position: p, what: "prediction after position \(p)", expected: r.expected, found: r.found, margin: r.margin)
         case .attention(let head, let q, _, _, _):
