@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Writes the reference and the known-bad submissions of pointer-arithmetic/sinusoidal.
+
+Reads the alphas and amplitudes from the spec's W_pos generator, so the rotation entries always match the
+exercise. Standard library only. Run from the repository root:  python3 Tools/make_pointer_arithmetic.py
+"""
+import json
+import math
+
+
+def dumps(obj, level=0, width=110):
+    """JSON with two-space indents, keeping any value that fits in `width` columns on one line."""
+    compact = json.dumps(obj, separators=(", ", ": "))
+    if not isinstance(obj, (list, dict)) or not obj or len(compact) + 2 * level <= width:
+        return compact
+    pad = "  " * (level + 1)
+    if isinstance(obj, list):
+        items = [dumps(x, level + 1, width) for x in obj]
+    else:
+        items = [json.dumps(k) + ": " + dumps(v, level + 1, width) for k, v in obj.items()]
+    open_, close = ("[", "]") if isinstance(obj, list) else ("{", "}")
+    return open_ + "\n" + ",\n".join(pad + i for i in items) + "\n" + "  " * level + close
+
+
+SPEC = "exercises/pointer-arithmetic/sinusoidal.json"
+VOCAB = ["A", "B", "C", "D"]
+
+
+def pairs():
+    spec = json.load(open(SPEC))
+    return [(p["cos"], p["sin"], p["alpha"], p["amplitude"]) for p in spec["fixed"]["W_pos"]["sinusoidal"]]
+
+
+def put(m, row, col, value):
+    if value != 0:
+        m.setdefault(row, {})[col] = round(value, 12)
+
+
+def content_head(gain):
+    q, k = {}, {}
+    for x in VOCAB:
+        put(q, f"tok:{x}", f"same{x}", gain)
+        put(k, f"tok:{x}", f"same{x}", 1)
+    return {"W_Q": q, "W_K": k}
+
+
+def position_head(gain, shift, use, weights):
+    """q/k over the pairs in `use`: score(p, s) = gain * sum_k w_k cos(alpha_k (p + shift - s))."""
+    q, k = {}, {}
+    P = pairs()
+    total = sum(weights[i] for i in use)
+    for i in use:
+        c, s, alpha, amp = P[i]
+        g = gain * weights[i] / total / amp
+        ca, sa = math.cos(shift * alpha), math.sin(shift * alpha)
+        # rotate (cos ap, sin ap) by shift*alpha: (cos a(p+shift), sin a(p+shift))
+        put(q, c, f"{c}", g * ca); put(q, c, f"{s}", g * sa)
+        put(q, s, f"{c}", -g * sa); put(q, s, f"{s}", g * ca)
+        put(k, c, f"{c}", 1 / amp); put(k, s, f"{s}", 1 / amp)
+    return {"W_Q": q, "W_K": k}
+
+
+def earlier_copy_head(content_gain, bos_score, penalty, weights):
+    """(d) content match minus a self-position penalty; BOS gets a flat score; (e) OV moves c0..s3 to ptr:*."""
+    q, k = {}, {}
+    for x in VOCAB:
+        put(q, f"tok:{x}", f"same{x}", content_gain)
+        put(k, f"tok:{x}", f"same{x}", 1)
+        put(k, "tok:BOS", f"same{x}", bos_score / content_gain)
+    P = pairs()
+    total = sum(weights[:2])
+    for i in (0, 1):
+        c, s, alpha, amp = P[i]
+        g = penalty * weights[i] / total / amp
+        put(q, c, f"self{c}", -g); put(q, s, f"self{s}", -g)
+        put(k, c, f"self{c}", 1 / amp); put(k, s, f"self{s}", 1 / amp)
+        # BOS's own position would add a penalty that depends on the query's distance: cancel it
+        put(k, "tok:BOS", f"self{c}", -1)
+    v, o = {}, {}
+    for c, s, _, _ in P:
+        for d in (c, s):
+            put(v, d, f"v{d}", 1)
+            put(o, f"v{d}", f"ptr:{d}", 1)
+    return {"W_Q": q, "W_K": k, "W_V": v, "W_O": o}
+
+
+def induction_head(gain, bos_factor, shift=1):
+    """(f) pointer in ptr:* turned `shift` positions, matched against each key's own position; BOS answers
+    for the pointer to BOS (no earlier copy) by looking like position 1, a little louder."""
+    q, k = {}, {}
+    P = pairs()
+    for c, s, alpha, amp in P:
+        g = gain / len(P) / amp
+        ca, sa = math.cos(shift * alpha), math.sin(shift * alpha)
+        put(q, f"ptr:{c}", f"f{c}", g * ca); put(q, f"ptr:{c}", f"f{s}", g * sa)
+        put(q, f"ptr:{s}", f"f{c}", -g * sa); put(q, f"ptr:{s}", f"f{s}", g * ca)
+        put(k, c, f"f{c}", 1 / amp); put(k, s, f"f{s}", 1 / amp)
+        put(k, "tok:BOS", f"f{c}", bos_factor * math.cos(alpha) - 1)
+        put(k, "tok:BOS", f"f{s}", bos_factor * math.sin(alpha))
+    v, o = {}, {}
+    for x in VOCAB:
+        put(v, f"tok:{x}", f"copy{x}", 1)
+        put(o, f"copy{x}", f"out:{x}", 1)
+    return {"W_Q": q, "W_K": k, "W_V": v, "W_O": o}
+
+
+def submission(meta, heads0, head1):
+    return {"exercise": "pointer-arithmetic/sinusoidal", "meta": meta,
+            "layers": [{"heads": heads0}, {"heads": [head1]}]}
+
+
+def write(path, obj):
+    with open(path, "w") as f:
+        f.write(dumps(obj))
+        f.write("\n")
+
+
+PAIR_WEIGHTS = [2, 1, 1, 1]   # (b), (c), (d) use pairs 0 and 1 with weights 2:1
+
+
+def reference_heads():
+    return ([content_head(10),
+             position_head(30, 0, (0, 1), PAIR_WEIGHTS),
+             position_head(30, -1, (0, 1), PAIR_WEIGHTS),
+             earlier_copy_head(120, 68, 60, PAIR_WEIGHTS)],
+            induction_head(24, 1.6))
+
+
+if __name__ == "__main__":
+    h0, h1 = reference_heads()
+    how = ("Generated by Tools/make_pointer_arithmetic.py. L0H0 matches the one-hot content tok:X of query and key "
+           "(gain 10). L0H1 reads pairs (c0,s0) and (c1,s1), divides out the amplitudes and weights them 2:1, so "
+           "the score is 30 * (2 cos(0.9 d) + cos(0.3 d)) / 3 for a key d positions back: largest at d = 0. L0H2 is "
+           "the same with the query pairs rotated back by one step (angle -alpha_k), so the peak moves to d = 1. "
+           "L0H3 scores 120 for a key with the query's token, minus 60 times the L0H1 kernel (so the query itself "
+           "loses to any earlier copy), and gives BOS a flat 68 (its key cancels its own position), which beats "
+           "the query when no earlier copy exists; its OV copies c0..s3 to ptr:c0..ptr:s3 with gain 1. L1H0 reads "
+           "ptr:*, rotates every pair one step forward (angle +alpha_k) and matches the keys' own c0..s3 with "
+           "equal weights (gain 24), so it attends to the position after the copy; BOS's key looks like position "
+           "1 scaled by 1.6, so a pointer to BOS lands on BOS, which writes nothing and leaves 'none'. Its OV "
+           "copies tok:X to out:X.")
+    write("submissions/reference/pointer-arithmetic-sinusoidal.json", submission({"how": how}, h0, h1))
+
+    # Known-bad 1: (f) turns the pointer backwards, as in (c), instead of forwards.
+    h0, _ = reference_heads()
+    write("submissions/examples/pointer-arithmetic-sinusoidal-rotation-backwards.json", submission(
+        {"mistake": "L1H0 rotates the pointer one step back (the (c) rotation) instead of forward, so it lands on "
+                    "the position before the earlier copy and copies the token found there. Generated by "
+                    "Tools/make_pointer_arithmetic.py.",
+         "expect_fail": ["f-after-copy", "f-predicts", "worked-examples", "edges", "several-matches", "distractors",
+                         "a-equals-b", "one-token-runs", "longest"]}, h0, induction_head(24, 1.6, shift=-1)))
+
+    # Known-bad 2: (b)/(c) use only the largest pair, which repeats every ~7 positions.
+    h0, h1 = reference_heads()
+    h0[1] = position_head(30, 0, (0,), PAIR_WEIGHTS)
+    h0[2] = position_head(30, -1, (0,), PAIR_WEIGHTS)
+    write("submissions/examples/pointer-arithmetic-sinusoidal-one-pair-aliases.json", submission(
+        {"mistake": "L0H1 and L0H2 read only (c0,s0), the pair with the largest amplitude. Its wave comes back "
+                    "almost to the same point after 7 positions (7 * 0.9 is close to 2 pi), so on long sequences "
+                    "the heads split their mass between the right position and the one 7 steps earlier. Generated "
+                    "by Tools/make_pointer_arithmetic.py.",
+         "expect_fail": ["longest"]}, h0, h1))
+
+    # Known-bad 3: (c) attends too softly for the longest context.
+    h0, h1 = reference_heads()
+    h0[2] = position_head(8, -1, (0, 1), PAIR_WEIGHTS)
+    write("submissions/examples/pointer-arithmetic-sinusoidal-soft-previous.json", submission(
+        {"mistake": "L0H2 has the right rotation but a gain of 8 instead of 30: the previous position is the "
+                    "argmax everywhere, but on long sequences too much mass leaks to the other keys. Generated by "
+                    "Tools/make_pointer_arithmetic.py.",
+         "expect_fail": ["longest"]}, h0, h1))
