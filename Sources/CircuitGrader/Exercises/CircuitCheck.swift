@@ -7,7 +7,8 @@
 public struct CircuitCheck: Equatable, Sendable {
     /// One factor: a head and which of its circuits.
     public struct Factor: Equatable, Sendable, CustomStringConvertible {
-        public enum Kind: String, Equatable, Sendable { case qk = "QK", ov = "OV" }
+        /// `QK^T` and `OV^T` are the transposes, e.g. for K-composition `W_QK^1 (W_OV^0)^T`: `["L1H0.QK", "L0H0.OV^T"]`.
+        public enum Kind: String, Equatable, Sendable { case qk = "QK", ov = "OV", qkT = "QK^T", ovT = "OV^T" }
         public var head: HeadRef
         public var kind: Kind
         public var description: String { "\(head).\(kind.rawValue)" }

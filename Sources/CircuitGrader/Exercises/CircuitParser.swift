@@ -14,7 +14,7 @@ enum CircuitParser {
         let product = try f.strings("product").map { text -> CircuitCheck.Factor in
             let parts = text.split(separator: ".")
             guard parts.count == 2, let head = HeadRef(String(parts[0])), let kind = CircuitCheck.Factor.Kind(rawValue: String(parts[1])) else {
-                throw f.error("product", "expected factors like \"L0H0.OV\" or \"L1H0.QK\", found \"\(text)\"")
+                throw f.error("product", "expected factors like \"L0H0.OV\", \"L1H0.QK\" or \"L0H0.OV^T\", found \"\(text)\"")
             }
             return .init(head: head, kind: kind)
         }

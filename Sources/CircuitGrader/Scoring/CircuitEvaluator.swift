@@ -18,7 +18,13 @@ struct CircuitEvaluator {
                 return result(false, "the submission has no head \(factor.head)")
             }
             let head = model.layers[factor.head.layer].heads[factor.head.head]
-            let m = factor.kind == .qk ? head.wQK : head.wOV
+            let m: Matrix
+            switch factor.kind {
+            case .qk: m = head.wQK
+            case .ov: m = head.wOV
+            case .qkT: m = head.wQK.transposed
+            case .ovT: m = head.wOV.transposed
+            }
             product = product.map { $0.multiplied(by: m) } ?? m
         }
         guard let full = product else { return result(false, "empty product") }
