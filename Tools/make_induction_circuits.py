@@ -5,28 +5,11 @@ Standard library only. Run from the repository root:  python3 Tools/make_inducti
 """
 import json
 
-
-def dumps(obj, level=0, width=110):
-    """JSON with two-space indents, keeping any value that fits in `width` columns on one line."""
-    compact = json.dumps(obj, separators=(", ", ": "))
-    if not isinstance(obj, (list, dict)) or not obj or len(compact) + 2 * level <= width:
-        return compact
-    pad = "  " * (level + 1)
-    if isinstance(obj, list):
-        items = [dumps(x, level + 1, width) for x in obj]
-    else:
-        items = [json.dumps(k) + ": " + dumps(v, level + 1, width) for k, v in obj.items()]
-    open_, close = ("[", "]") if isinstance(obj, list) else ("{", "}")
-    return open_ + "\n" + ",\n".join(pad + i for i in items) + "\n" + "  " * level + close
+from submission_json import dumps, put
 
 
 VOCAB = ["A", "B", "C", "D", "E", "F"]
 N_CTX = 12   # model positions 0..11, BOS at 0
-
-
-def put(m, row, col, value):
-    if value != 0:
-        m.setdefault(row, {})[col] = value
 
 
 def copy_ov(src, dst, names, inner="v"):

@@ -5,21 +5,9 @@ Reads the alphas and amplitudes from the spec's W_pos generator. Standard librar
 Run from the repository root:  python3 Tools/make_k_composition.py
 """
 import json
+
+from submission_json import dumps, put
 import math
-
-
-def dumps(obj, level=0, width=110):
-    """JSON with two-space indents, keeping any value that fits in `width` columns on one line."""
-    compact = json.dumps(obj, separators=(", ", ": "))
-    if not isinstance(obj, (list, dict)) or not obj or len(compact) + 2 * level <= width:
-        return compact
-    pad = "  " * (level + 1)
-    if isinstance(obj, list):
-        items = [dumps(x, level + 1, width) for x in obj]
-    else:
-        items = [json.dumps(k) + ": " + dumps(v, level + 1, width) for k, v in obj.items()]
-    open_, close = ("[", "]") if isinstance(obj, list) else ("{", "}")
-    return open_ + "\n" + ",\n".join(pad + i for i in items) + "\n" + "  " * level + close
 
 
 SPEC = "exercises/k-composition/sinusoidal.json"
@@ -30,11 +18,6 @@ VOCAB = ["A", "B", "C", "D"]
 def pairs():
     spec = json.load(open(SPEC))
     return [(p["cos"], p["sin"], p["alpha"], p["amplitude"]) for p in spec["fixed"]["W_pos"]["sinusoidal"]]
-
-
-def put(m, row, col, value):
-    if value != 0:
-        m.setdefault(row, {})[col] = round(value, 12)
 
 
 def previous_token_head(gain, shift=-1, weights=(2, 1)):

@@ -6,30 +6,13 @@ spec states: d8..d11 = d0..d3 one token back, d12..d14 = d4..d6 one token back, 
 Standard library only. Run from the repository root:  python3 Tools/make_virtual_head.py
 """
 import json
+
+from submission_json import dumps, put
 import math
-
-
-def dumps(obj, level=0, width=110):
-    """JSON with two-space indents, keeping any value that fits in `width` columns on one line."""
-    compact = json.dumps(obj, separators=(", ", ": "))
-    if not isinstance(obj, (list, dict)) or not obj or len(compact) + 2 * level <= width:
-        return compact
-    pad = "  " * (level + 1)
-    if isinstance(obj, list):
-        items = [dumps(x, level + 1, width) for x in obj]
-    else:
-        items = [json.dumps(k) + ": " + dumps(v, level + 1, width) for k, v in obj.items()]
-    open_, close = ("[", "]") if isinstance(obj, list) else ("{", "}")
-    return open_ + "\n" + ",\n".join(pad + i for i in items) + "\n" + "  " * level + close
 
 
 PREV_SPEC = "exercises/virtual-head/previous.json"
 FEATURES = {"A": (0, 4), "B": (1, 5), "C": (2, 6), "D": (3, 7)}   # token -> the two d dims it writes
-
-
-def put(m, row, col, value):
-    if value != 0:
-        m.setdefault(row, {})[col] = round(value, 12)
 
 
 def ov(pairs):
