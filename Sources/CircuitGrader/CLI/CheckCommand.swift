@@ -3,7 +3,7 @@ import Foundation
 /// `check FILE...`: grade submissions, print a verdict per family; exit 0 / 1 / 2.
 enum CheckCommand {
     static func run(_ c: Context) throws -> Int32 {
-        let format = try c.args.format(["text", "json", "junit", "markdown", "gradescope"])
+        let format = try c.args.format(["text", "json", "junit", "markdown", "gradescope", "html"])
         guard !c.args.positional.isEmpty else { throw GraderError(file: "", "check needs at least one submission file") }
         let started = Date()
         let seed = try c.args.seed(environment: c.output.environment)
@@ -30,6 +30,7 @@ enum CheckCommand {
         case "junit": rendered = JUnitReport.render(outcomes)
         case "markdown": rendered = MarkdownReport.render(outcomes)
         case "gradescope": rendered = JSONWriter.write(GradescopeReport.results(outcomes, executionTime: elapsed))
+        case "html": rendered = HTMLReport.render(outcomes, catalog: try c.catalog(), exercise: c.args.options["exercise"])
         default:
             for outcome in outcomes {
                 switch outcome {

@@ -13,6 +13,8 @@ public enum CommandLineTool {
             case "show": return try ShowCommand.run(context)
             case "list": return try ListCommand.run(context)
             case "validate": return try ValidateCommand.run(context)
+            case "circuits": return try CircuitsCommand.run(context)
+            case "init": return try InitCommand.run(context)
             case "help", "--help", "-h": output.out(usage); return ExitStatus.success
             case "version", "--version": output.out("circuit-grader \(graderVersion)\n"); return ExitStatus.success
             default: throw GraderError(file: "", "unknown command \"\(args.command)\"; \(Arguments.usageHint)")
@@ -33,10 +35,12 @@ public enum CommandLineTool {
       circuit-grader list [--format text|json]
       circuit-grader show ID [--format text|json]
       circuit-grader check FILE... [--exercise ID] [--seed S] [--format text|json]
-      circuit-grader check FILE... --format junit|markdown|gradescope [--out FILE]
+      circuit-grader check FILE... --format junit|markdown|gradescope|html [--out FILE]
       circuit-grader grade DIR --out OUT [--seed S] [--exercise ID] [--limit SECONDS] [--format text|json]
       circuit-grader explain FILE --sequence "A B A" [--exercise ID] [--format text|json]
       circuit-grader validate SPEC... [--format text|json]
+      circuit-grader circuits FILE [--exercise ID] [--format text|json]
+      circuit-grader init ID [--csv] [--out PATH]
 
     options:
       --exercises DIR   where the exercise specs are (default: ./exercises)

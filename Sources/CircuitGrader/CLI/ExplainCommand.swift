@@ -15,7 +15,7 @@ enum ExplainCommand {
         }
         let model = try ModelBuilder.build(submission, spec: spec)
         let explanation = Explanation(spec: spec, model: model, tokens: tokens)
-        c.output.out(format == "json" ? JSONWriter.write(explanation.json) : explanation.text)
+        c.output.out(format == "json" ? JSONWriter.write(explanation.json) : explanation.text(colour: c.colour))
         return ExitStatus.success
     }
 }

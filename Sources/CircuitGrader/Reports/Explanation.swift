@@ -21,9 +21,25 @@ public struct Explanation: Sendable {
         public var heads: [HeadView]
     }
 
+    /// One head over the whole sequence.
+    public struct HeadTrace: Sendable {
+        /// Which head.
+        public var head: HeadRef
+        /// `[T, T]`, row = query position, column = key position.
+        public var pattern: Matrix
+        /// `[T, dModel]`: what the head added to the residual stream at every position.
+        public var output: Matrix
+    }
+
     public var exercise: String
     public var sequence: [String]
     public var positions: [PositionView]
+    /// Every head in layer order, with its full pattern and output.
+    public var heads: [HeadTrace]
+    /// The residual dim names, `output`'s column labels.
+    public var residualNames: [String]
+    /// Whether keys after the query are masked.
+    public var causal: Bool
 
     /// Runs `tokens` through `model` and collects the views.
     public init(spec: ExerciseSpec, model: Transformer, tokens: [String]) {
@@ -35,6 +51,11 @@ public struct Explanation: Sendable {
         let expected = spec.defaultRule.map { $0.labels(tokens) }
         exercise = spec.id
         sequence = tokens
+        residualNames = spec.layout.names
+        causal = spec.causal
+        heads = trace.patterns.enumerated().flatMap { l, layer in
+            layer.indices.map { h in HeadTrace(head: HeadRef(layer: l, head: h), pattern: layer[h], output: trace.headOutputs[l][h]) }
+        }
         positions = (0..<input.count).map { p in
             let row = trace.logits.values[(p * trace.logits.columns)..<((p + 1) * trace.logits.columns)]
             var heads: [HeadView] = []
@@ -70,21 +91,6 @@ public struct Explanation: Sendable {
                 ])
             })),
         ])
-    }
-
-    public var text: String {
-        var out = "\(exercise): \(sequence.joined(separator: " "))\n"
-        for p in positions {
-            out += "position \(p.label) \(p.token): predicts \(p.prediction)\(p.expected.map { " (expected \($0))" } ?? "")\n"
-            out += "  logits " + p.logits.map { "\($0.0)=\(TargetEvaluator.format($0.1))" }.joined(separator: " ") + "\n"
-            for h in p.heads {
-                out += "  \(h.head) attends " + h.attention.map { "\($0.0):\(TargetEvaluator.format($0.1))" }.joined(separator: " ") + "\n"
-                if !h.writes.isEmpty {
-                    out += "  \(h.head) writes " + h.writes.map { "\($0.0)=\(TargetEvaluator.format($0.1))" }.joined(separator: " ") + "\n"
-                }
-            }
-        }
-        return out
     }
 }
 
