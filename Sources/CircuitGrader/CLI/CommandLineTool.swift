@@ -13,6 +13,7 @@ public enum CommandLineTool {
             case "show": return try ShowCommand.run(context)
             case "list": return try ListCommand.run(context)
             case "validate": return try ValidateCommand.run(context)
+            case "bench": return try BenchCommand.run(context)
             case "circuits": return try CircuitsCommand.run(context)
             case "init": return try InitCommand.run(context)
             case "help", "--help", "-h": output.out(usage); return ExitStatus.success
@@ -39,6 +40,7 @@ public enum CommandLineTool {
       circuit-grader grade DIR --out OUT [--seed S] [--exercise ID] [--limit SECONDS] [--format text|json]
       circuit-grader explain FILE --sequence "A B A" [--exercise ID] [--format text|json]
       circuit-grader validate SPEC... [--format text|json]
+      circuit-grader bench [--out FILE] [--root DIR]    (build with -c release first)
       circuit-grader circuits FILE [--exercise ID] [--format text|json]
       circuit-grader init ID [--csv] [--out PATH]
 

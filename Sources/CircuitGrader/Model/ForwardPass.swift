@@ -8,6 +8,9 @@ import Foundation
 //   pattern  [T, T]        softmax of scores over keys (row = query position)
 //   out      [T, dModel]   (pattern v) W_O, one head's write into the residual stream
 //   logits   [T, nOutputs] x W_U + b_U (nOutputs may exceed dVocab, e.g. a `none` class)
+//
+// The arithmetic is done row by row by the kernels of ForwardKernels.swift, in the order written there;
+// PrefixForward.swift uses the same kernels, so both give the same bits for the same position.
 
 /// Everything one forward pass computed for one sequence.
 public struct ForwardTrace: Equatable, Sendable {
@@ -26,110 +29,167 @@ public struct ForwardTrace: Equatable, Sendable {
 extension Transformer {
     /// Runs one sequence of token indices (`tokens.count <= nCtx`).
     public func forward(_ tokens: [Int]) -> ForwardTrace {
-        let t = tokens.count
-        precondition(t <= nCtx, "Sequence of \(t) tokens is longer than n_ctx = \(nCtx)")
-        precondition(tokens.allSatisfy { (0..<dVocab).contains($0) }, "Token index out of range 0..<\(dVocab)")
-        var x = Matrix(zeros: t, dModel)
-        for (i, token) in tokens.enumerated() {
-            for c in 0..<dModel { x[i, c] = wE[token, c] }
-        }
-        var positionalForQK: Matrix? = nil
-        if let wPos, positional != .none {
-            let pos = wPos.rows(0..<t)
-            if positional.addsToResidual { x = x + pos } else { positionalForQK = pos }
-        }
-        var residuals = [x]
-        var patterns: [[Matrix]] = []
-        var outputs: [[Matrix]] = []
-        for layer in layers {
-            let qkInput = positionalForQK.map { x + $0 } ?? x
-            var layerPatterns: [Matrix] = []
-            var layerOutputs: [Matrix] = []
-            var next = x
-            for head in layer.heads {
-                let (pattern, out) = runHead(head, qkInput: qkInput, vInput: x)
-                next = next + out
-                layerPatterns.append(pattern)
-                layerOutputs.append(out)
-            }
-            for i in 0..<t {
-                for c in 0..<dModel { next[i, c] += layer.bO[c] }
-            }
-            x = next
-            residuals.append(x)
-            patterns.append(layerPatterns)
-            outputs.append(layerOutputs)
-        }
-        var logits = x.multiplied(by: wU)
-        for i in 0..<t {
-            for c in 0..<bU.count { logits[i, c] += bU[c] }
-        }
-        return ForwardTrace(tokens: tokens, logits: logits, patterns: patterns, headOutputs: outputs, residuals: residuals)
+        checkInput(tokens)
+        let packed = PackedModel(self)
+        return packed.trace(tokens, scratch: WholeSequenceScratch(packed, length: tokens.count))
     }
 
     /// Runs many sequences, spread over all cores; the result is in input order and does not depend
-    /// on how the work was split.
+    /// on how the work was split (each sequence is computed alone, in the same order of operations).
     public func forward(batch: [[Int]]) -> [ForwardTrace] {
-        let results = UnsafeSendableBox<ForwardTrace>(count: batch.count)
-        DispatchQueue.concurrentPerform(iterations: batch.count) { i in
-            results.set(i, forward(batch[i]))
-        }
-        return results.values
-    }
-
-    /// One head: returns its attention pattern `[T, T]` and its write `[T, dModel]`.
-    func runHead(_ head: AttentionHead, qkInput: Matrix, vInput: Matrix) -> (pattern: Matrix, out: Matrix) {
-        let q = addingBias(qkInput.multiplied(by: head.wQ), head.bQ)   // [T, dHead]
-        let k = addingBias(qkInput.multiplied(by: head.wK), head.bK)   // [T, dHead]
-        let v = addingBias(vInput.multiplied(by: head.wV), head.bV)    // [T, dHead]
-        let pattern = attentionPattern(q: q, k: k)                     // [T, T]
-        let z = pattern.multiplied(by: v)                              // [T, dHead]
-        return (pattern, z.multiplied(by: head.wO))                    // [T, dModel]
-    }
-
-    /// Softmax over keys of `q k^T * attentionScale`, with `-inf` on masked entries.
-    func attentionPattern(q: Matrix, k: Matrix) -> Matrix {
-        let t = q.rows
-        let d = q.columns
-        var pattern = Matrix(zeros: t, t)
-        var scores = [Double](repeating: 0, count: t)
-        q.values.withUnsafeBufferPointer { qb in
-            k.values.withUnsafeBufferPointer { kb in
-                for i in 0..<t {
-                    var maxScore = -Double.infinity
-                    for j in 0..<t {
-                        if causal && j > i { scores[j] = -.infinity; continue }
-                        var dot = 0.0
-                        for c in 0..<d { dot += qb[i * d + c] * kb[j * d + c] }
-                        let s = dot * attentionScale
-                        scores[j] = s
-                        if s > maxScore { maxScore = s }
-                    }
-                    var total = 0.0
-                    for j in 0..<t {
-                        // An overflowing score (+inf) takes the whole row, shared with any equal ones.
-                        let e: Double
-                        if maxScore == .infinity { e = scores[j] == .infinity ? 1 : 0 } else {
-                            e = scores[j] == -.infinity ? 0 : exp(scores[j] - maxScore)
-                        }
-                        scores[j] = e
-                        total += e
-                    }
-                    for j in 0..<t { pattern[i, j] = scores[j] / total }
-                }
+        if batch.isEmpty { return [] }
+        for tokens in batch { checkInput(tokens) }
+        let longest = batch.reduce(0) { max($0, $1.count) }
+        // Contiguous chunks, several per core so that uneven lengths still balance.
+        let packed = PackedModel(self)
+        let chunks = min(batch.count, max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
+        return [ForwardTrace](unsafeUninitializedCapacity: batch.count) { buffer, initialized in
+            guard let base = buffer.baseAddress else { initialized = 0; return }
+            let slots = DisjointSlots(base)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let scratch = WholeSequenceScratch(packed, length: longest)
+                let range = (chunk * batch.count / chunks)..<((chunk + 1) * batch.count / chunks)
+                for i in range { slots.initialize(i, to: packed.trace(batch[i], scratch: scratch)) }
             }
+            initialized = batch.count
         }
-        return pattern
     }
 
-    private func addingBias(_ m: Matrix, _ bias: [Double]) -> Matrix {
-        if bias.allSatisfy({ $0 == 0 }) { return m }
-        var out = m
-        for r in 0..<m.rows {
-            for c in 0..<m.columns { out[r, c] += bias[c] }
-        }
-        return out
+    private func checkInput(_ tokens: [Int]) {
+        precondition(tokens.count <= nCtx, "Sequence of \(tokens.count) tokens is longer than n_ctx = \(nCtx)")
+        precondition(tokens.allSatisfy { (0..<dVocab).contains($0) }, "Token index out of range 0..<\(dVocab)")
     }
+}
+
+/// Scratch memory for whole sequences of up to `length` tokens, reused from one sequence to the next.
+final class WholeSequenceScratch {
+    let x: ScratchBuffer<Double>              // [T, dModel]
+    let next: ScratchBuffer<Double>           // [T, dModel]
+    let qkInput: ScratchBuffer<Double>        // [T, dModel] (shortformer only)
+    let q: ScratchBuffer<Double>              // [T, dHead]
+    let k: ScratchBuffer<Double>              // [T, dHead]
+    let v: ScratchBuffer<Double>              // [T, dValue]
+    let z: ScratchBuffer<Double>              // [dValue]
+    let pattern: ScratchBuffer<Double>        // [T, T]
+    let out: ScratchBuffer<Double>            // [T, dModel]
+    let logits: ScratchBuffer<Double>         // [T, nOutputs]
+    /// Non-zero entries of each row of x, of the Q/K input (shortformer), and of z.
+    let xEntries: ScratchBuffer<Int32>        // [T, dModel]
+    let xCounts: ScratchBuffer<Int>           // [T]
+    let qkEntries: ScratchBuffer<Int32>       // [T, dModel] (shortformer only)
+    let qkCounts: ScratchBuffer<Int>          // [T] (shortformer only)
+    let zEntries: ScratchBuffer<Int32>        // [dValue]
+
+    init(_ model: PackedModel, length t: Int) {
+        let d = model.dModel
+        let shortformer = model.positionsInQK ? t : 0
+        x = ScratchBuffer(count: t * d)
+        next = ScratchBuffer(count: t * d)
+        qkInput = ScratchBuffer(count: shortformer * d)
+        q = ScratchBuffer(count: t * model.maxHead)
+        k = ScratchBuffer(count: t * model.maxHead)
+        v = ScratchBuffer(count: t * model.maxHead)
+        z = ScratchBuffer(count: model.maxHead)
+        pattern = ScratchBuffer(count: t * t)
+        out = ScratchBuffer(count: t * d)
+        logits = ScratchBuffer(count: t * model.nOutputs)
+        xEntries = ScratchBuffer(count: t * d)
+        xCounts = ScratchBuffer(count: t)
+        qkEntries = ScratchBuffer(count: shortformer * d)
+        qkCounts = ScratchBuffer(count: shortformer)
+        zEntries = ScratchBuffer(count: model.maxHead)
+    }
+}
+
+extension PackedModel {
+    /// The forward pass of one sequence (already checked against `nCtx` and `dVocab`).
+    func trace(_ tokens: [Int], scratch s: WholeSequenceScratch) -> ForwardTrace {
+        let t = tokens.count
+        let d = dModel
+        let x = s.x.pointer, next = s.next.pointer, out = s.out.pointer, pattern = s.pattern.pointer
+        let q = s.q.pointer, k = s.k.pointer, v = s.v.pointer, z = s.z.pointer
+        let xEntries = s.xEntries.pointer, xCounts = s.xCounts.pointer
+        // x[i] = W_E[token_i] (+ W_pos[i])
+        for (i, token) in tokens.enumerated() {
+            (x + i * d).update(from: at(wE + token * d), count: d)
+            if positionsInResidual, let wPos { ForwardKernels.sum(x + i * d, at(wPos + i * d), d, into: x + i * d) }
+        }
+        var residuals = [matrix(x, t, d)]
+        var patterns: [[Matrix]] = []
+        var outputs: [[Matrix]] = []
+        residuals.reserveCapacity(layers.count + 1)   // sized once: no regrowth per trace
+        patterns.reserveCapacity(layers.count)
+        outputs.reserveCapacity(layers.count)
+        for layer in layers {
+            // Q and K read x (+ W_pos in shortformer mode); V reads x. Each row's non-zero entries are
+            // listed once and used by every head.
+            for i in 0..<t { xCounts[i] = ForwardKernels.nonZeros(x + i * d, d, into: xEntries + i * d) }
+            var qkInput = UnsafePointer(x), qkEntries = UnsafePointer(xEntries), qkCounts = UnsafePointer(xCounts)
+            if positionsInQK, let wPos {
+                for i in 0..<t {
+                    ForwardKernels.sum(x + i * d, at(wPos + i * d), d, into: s.qkInput.pointer + i * d)
+                    s.qkCounts.pointer[i] = ForwardKernels.nonZeros(s.qkInput.pointer + i * d, d, into: s.qkEntries.pointer + i * d)
+                }
+                qkInput = UnsafePointer(s.qkInput.pointer)
+                qkEntries = UnsafePointer(s.qkEntries.pointer)
+                qkCounts = UnsafePointer(s.qkCounts.pointer)
+            }
+            next.update(from: x, count: t * d)
+            var layerPatterns: [Matrix] = []
+            var layerOutputs: [Matrix] = []
+            layerPatterns.reserveCapacity(layer.headCount)
+            layerOutputs.reserveCapacity(layer.headCount)
+            for head in heads(of: layer) {
+                let dh = head.dHead, dv = head.dValue
+                for i in 0..<t {
+                    let qk = qkInput + i * d, qkList = qkEntries + i * d
+                    project(qk, entries: qkList, qkCounts[i], head.wQ, head.bQ, into: q + i * dh)         // q[i]  [dHead]
+                    project(qk, entries: qkList, qkCounts[i], head.wK, head.bK, into: k + i * dh)         // k[i]  [dHead]
+                    project(x + i * d, entries: xEntries + i * d, xCounts[i], head.wV, head.bV, into: v + i * dv) // v[i]  [dValue]
+                }
+                for i in 0..<t {
+                    let row = pattern + i * t                                                   // pattern[i]  [T]
+                    let visible = causal ? i + 1 : t
+                    let total = ForwardKernels.attentionRow(query: q + i * dh, keys: k, visible: visible, d: dh,
+                                                            scale: scale, weights: row)
+                    for j in visible..<t { row[j] = 0 / total }
+                    // Masked weights are exactly 0 (skipped) unless total is 0 or NaN, when they are NaN.
+                    ForwardKernels.rowTimes(row, total > 0 ? visible : t, v, dv, into: z)       // z = pattern[i] v  [dValue]
+                    times(z, head.wO, entries: s.zEntries.pointer, into: out + i * d)           // z W_O  [dModel]
+                    ForwardKernels.sum(next + i * d, out + i * d, d, into: next + i * d)
+                }
+                layerPatterns.append(matrix(pattern, t, t))
+                layerOutputs.append(matrix(out, t, d))
+            }
+            for i in 0..<t { ForwardKernels.add(at(layer.bO), d, to: next + i * d) }
+            x.update(from: next, count: t * d)
+            residuals.append(matrix(x, t, d))
+            patterns.append(layerPatterns)
+            outputs.append(layerOutputs)
+        }
+        let logits = s.logits.pointer
+        for i in 0..<t {
+            times(x + i * d, wU, entries: xEntries, into: logits + i * nOutputs)
+            ForwardKernels.add(at(bU), nOutputs, to: logits + i * nOutputs)
+        }
+        return ForwardTrace(tokens: tokens, logits: matrix(logits, t, nOutputs), patterns: patterns,
+                            headOutputs: outputs, residuals: residuals)
+    }
+
+    /// A copy of `rows * columns` values at `pointer` as a matrix.
+    private func matrix(_ pointer: UnsafeMutablePointer<Double>, _ rows: Int, _ columns: Int) -> Matrix {
+        Matrix(rows: rows, columns: columns, values: Array(UnsafeBufferPointer(start: pointer, count: rows * columns)))
+    }
+}
+
+/// Uninitialized slots that concurrent workers initialize, each at indices no other worker touches.
+struct DisjointSlots<Element>: @unchecked Sendable {
+    private let base: UnsafeMutablePointer<Element>
+
+    init(_ base: UnsafeMutablePointer<Element>) { self.base = base }
+
+    /// Initializes slot `i`; every slot exactly once, by one worker.
+    func initialize(_ i: Int, to value: Element) { (base + i).initialize(to: value) }
 }
 
 /// A fixed-size array that concurrent workers fill at distinct indices.

@@ -1,0 +1,246 @@
+import Dispatch
+import Foundation
+
+/// `bench [--out FILE]`: in one run, times (1) the batched forward pass against a NumPy implementation of
+/// the same forward pass on the same weights and sequences, (2) exhaustive verification with prefix sharing
+/// against naive enumeration, (3) `check` of one submission end to end, process start included. Prints the
+/// ratios and writes them as JSON to `--out` (default `bench-results.json`). Build with `-c release` first.
+enum BenchCommand {
+    /// Sequences in the forward-pass batch.
+    static let batchSize = 4096
+    /// Timed runs of the batch on each side (the best one counts).
+    static let forwardRuns = 20
+    /// Wall-time samples of `check` (the median counts).
+    static let checkRuns = 7
+
+    static func run(_ c: Context) throws -> Int32 {
+        let catalog = try c.catalog()
+        let root = c.args.options["root"] ?? "."
+        let outPath = c.args.options["out"] ?? "bench-results.json"
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        c.output.out("circuit-grader bench: \(cores) cores, ratios against references measured in this run\n\n")
+        var failed = false
+        let subject = try benchSubject(catalog, root: root)
+        let forwardResult = try forward(subject, root: root, c, failed: &failed)
+        let exhaustiveResult = try exhaustive(catalog, root: root, c, failed: &failed)
+        let checkResult = try check(subject, catalog: catalog, c, failed: &failed)
+        let document = object([
+            ("grader_version", .string(graderVersion)),
+            ("cores", .number(Double(cores))),
+            ("forward", forwardResult),
+            ("exhaustive", exhaustiveResult),
+            ("check", checkResult),
+        ])
+        do { try Data(JSONWriter.write(document).utf8).write(to: URL(fileURLWithPath: outPath)) } catch {
+            throw GraderError(file: outPath, "cannot write the benchmark results: \(error.localizedDescription)")
+        }
+        c.output.out("\nwrote \(outPath)\n")
+        return failed ? ExitStatus.failed : ExitStatus.success
+    }
+
+    // MARK: - What is measured
+
+    /// An exercise, its reference solution's path and the model built from it.
+    private struct Subject {
+        var spec: ExerciseSpec
+        var referencePath: String
+        var model: Transformer
+    }
+
+    /// The induction exercise's reference if present, else current-token's.
+    private static func benchSubject(_ catalog: ExerciseCatalog, root: String) throws -> Subject {
+        for id in ["induction-k/learned", "current-token/nopos"] {
+            if let subject = try? reference(of: id, catalog, root: root) { return subject }
+        }
+        throw GraderError(file: catalog.root, "bench needs the exercise induction-k/learned or current-token/nopos with its reference solution")
+    }
+
+    private static func reference(of id: String, _ catalog: ExerciseCatalog, root: String) throws -> Subject {
+        let spec = try catalog.spec(id)
+        guard let reference = spec.reference else { throw GraderError(file: spec.file, "\(id) has no reference") }
+        let path = reference.hasPrefix("/") ? reference : (root as NSString).appendingPathComponent(reference)
+        let model = try ModelBuilder.build(try SubmissionLoader.load(path), spec: spec)
+        return Subject(spec: spec, referencePath: path, model: model)
+    }
+
+    // MARK: (1) forward pass against NumPy
+
+    /// The same sequences in two ways: one call for the whole batch, and calls of one family's size (the
+    /// grader runs a family at a time, 32 to 96 cases); NumPy makes the same calls.
+    private static let familySize = 96
+
+    private static func forward(_ subject: Subject, root: String, _ c: Context, failed: inout Bool) throws -> JSONValue {
+        let spec = subject.spec
+        var random = SeededRandom(seed: Grader.publicSeed, stream: "bench/forward")
+        let bos = Grader(spec: spec).bosPrefix
+        let batch = (0..<batchSize).map { _ in
+            bos + (0..<random.int(in: 1...spec.maxSequenceLength)).map { _ in random.int(in: 0...(spec.vocab.count - 1)) }
+        }
+        c.output.out("forward pass: \(spec.id) reference, \(batchSize) random sequences of 1-\(spec.maxSequenceLength) tokens\(bos.isEmpty ? "" : " after BOS"), full traces, best of \(forwardRuns) runs\n")
+        let numpy = NumPyForward(script: (root as NSString).appendingPathComponent("Tools/bench_forward.py"))
+        let unavailable = numpy.unavailableReason()
+        if let unavailable { c.output.out("  NumPy reference skipped: \(unavailable)\n") }
+        var configurations: [JSONValue] = []
+        for size in [nil, familySize] {
+            let calls = stride(from: 0, to: batch.count, by: size ?? batch.count).map { Array(batch[$0..<min($0 + (size ?? batch.count), batch.count)]) }
+            let label = size.map { "\(calls.count) calls of \($0) (family-sized)" } ?? "one call of \(batch.count)"
+            var fields: [(String, JSONValue)] = [("calls", .string(label))]
+            var numpyRun: NumPyForward.Run? = nil
+            if unavailable == nil {
+                let run = try numpy.run(subject.model, sequences: batch, runs: forwardRuns, batchSize: size)
+                let difference = largestRelativeDifference(calls.flatMap { subject.model.forward(batch: $0) }, run.logits)
+                fields.append(("max_relative_difference", .number(difference)))
+                if difference <= 1e-9 {
+                    numpyRun = run
+                } else {
+                    failed = true
+                    c.output.out("  \(label): Swift and NumPy logits differ by \(difference) (relative) > 1e-9: no ratio\n")
+                }
+            }
+            for call in calls { _ = subject.model.forward(batch: call) }   // warm-up
+            let swiftSeconds = best(of: forwardRuns) { for call in calls { _ = subject.model.forward(batch: call) } }
+            fields += [("swift_seconds", .number(swiftSeconds)), ("swift_sequences_per_second", .number(Double(batch.count) / swiftSeconds))]
+            var line = "  \(label): swift \(milliseconds(swiftSeconds))"
+            if let numpyRun {
+                let ratio = numpyRun.seconds / swiftSeconds
+                fields += [("numpy_version", .string(numpyRun.numpyVersion)), ("numpy_seconds", .number(numpyRun.seconds)),
+                           ("throughput_ratio_vs_numpy", .number(ratio)), ("target_ratio", .number(5)), ("meets_target", .bool(ratio >= 5))]
+                line += ", numpy \(milliseconds(numpyRun.seconds)): throughput \(format(ratio))x numpy (target >= 5x)"
+            }
+            c.output.out(line + "\n")
+            configurations.append(object(fields))
+        }
+        var fields: [(String, JSONValue)] = [
+            ("exercise", .string(spec.id)), ("sequences", .number(Double(batchSize))), ("runs", .number(Double(forwardRuns))),
+            ("configurations", .array(configurations)),
+        ]
+        if let unavailable { fields.append(("numpy_skipped", .string(unavailable))) }
+        return object(fields)
+    }
+
+    /// `max |swift - numpy| / max(1, |numpy|)` over every logit (infinity on a shape mismatch).
+    private static func largestRelativeDifference(_ traces: [ForwardTrace], _ logits: [[[Double]]]) -> Double {
+        guard traces.count == logits.count else { return .infinity }
+        var worst = 0.0
+        for (trace, rows) in zip(traces, logits) {
+            guard rows.count == trace.logits.rows else { return .infinity }
+            for (i, row) in rows.enumerated() {
+                guard row.count == trace.logits.columns else { return .infinity }
+                for (j, expected) in row.enumerated() {
+                    let d = abs(trace.logits[i, j] - expected) / max(1, abs(expected))
+                    worst = d.isNaN ? .infinity : max(worst, d)
+                }
+            }
+        }
+        return worst
+    }
+
+    // MARK: (2) exhaustive verification, prefix sharing against naive
+
+    private static func exhaustive(_ catalog: ExerciseCatalog, root: String, _ c: Context, failed: inout Bool) throws -> JSONValue {
+        guard let (subject, tokens, frame) = exhaustiveFrame(catalog, root: root) else {
+            let reason = "no induction exercise with a reference and at least 5 tokens"
+            c.output.out("exhaustive: skipped, \(reason)\n")
+            return object([("skipped", .string(reason))])
+        }
+        let verifier = try ExhaustiveVerifier(spec: subject.spec, model: subject.model, maxLength: 8, tokens: tokens)
+        c.output.out("exhaustive: \(frame), lengths 1-8, \(verifier.sequenceCount) sequences\n")
+        var prefixResult = verifier.run()
+        let prefixSeconds = best(of: 3) { prefixResult = verifier.run() }
+        var naiveResult = prefixResult
+        let naiveSeconds = best(of: 1) { naiveResult = verifier.runNaive() }
+        let agree = naiveResult == prefixResult
+        if !agree { failed = true }
+        let ratio = naiveSeconds / prefixSeconds
+        c.output.out("  \(prefixResult.summary)\n")
+        c.output.out("  prefix sharing \(seconds(prefixSeconds)) (target < 2 s)   naive \(seconds(naiveSeconds))   naive/prefix \(format(ratio))x (target >= 4x)\(agree ? "" : "   RESULTS DIFFER")\n")
+        return object([
+            ("frame", .string(frame)), ("exercise", .string(subject.spec.id)), ("tokens", .array(tokens.map(JSONValue.string))),
+            ("max_length", .number(8)), ("sequences", .number(Double(prefixResult.sequences))),
+            ("positions", .number(Double(prefixResult.positions))), ("verified", .bool(prefixResult.verified)),
+            ("summary", .string(prefixResult.summary)), ("naive_equals_prefix", .bool(agree)),
+            ("prefix_seconds", .number(prefixSeconds)), ("naive_seconds", .number(naiveSeconds)),
+            ("ratio_naive_over_prefix", .number(ratio)), ("target_seconds", .number(2)), ("target_ratio", .number(4)),
+            ("meets_target", .bool(prefixSeconds < 2 && ratio >= 4)),
+        ])
+    }
+
+    /// An induction exercise with a reference over 5 tokens: one whose vocabulary has exactly 5 if there is
+    /// one, else the first 5 tokens of one with more (the frame is then made here, and says so).
+    private static func exhaustiveFrame(_ catalog: ExerciseCatalog, root: String) -> (Subject, [String], String)? {
+        let induction = catalog.specs.filter { spec in
+            if case .induction = spec.defaultRule { return spec.causal && spec.maxSequenceLength >= 8 && spec.vocab.count >= 5 }
+            return false
+        }
+        let ordered = induction.filter { $0.vocab.count == 5 } + induction.filter { $0.id == "induction-k/learned" } + induction
+        for spec in ordered {
+            guard let subject = try? reference(of: spec.id, catalog, root: root) else { continue }
+            let tokens = Array(spec.vocab.prefix(5))
+            let frame = spec.vocab.count == 5
+                ? "\(spec.id) reference over its 5 tokens"
+                : "\(spec.id) reference over \(tokens.joined(separator: " ")) (frame made in code: 5 of its \(spec.vocab.count) tokens)"
+            return (subject, tokens, frame)
+        }
+        return nil
+    }
+
+    // MARK: (3) check end to end
+
+    private static func check(_ subject: Subject, catalog: ExerciseCatalog, _ c: Context, failed: inout Bool) throws -> JSONValue {
+        let executable = Bundle.main.executablePath ?? CommandLine.arguments.first ?? ""
+        guard URL(fileURLWithPath: executable).lastPathComponent == "circuit-grader" else {
+            let reason = "not running as the circuit-grader executable (\(executable))"
+            c.output.out("check: skipped, \(reason)\n")
+            return object([("skipped", .string(reason))])
+        }
+        let arguments = ["check", subject.referencePath, "--exercises", catalog.root]
+        c.output.out("check: circuit-grader \(arguments.joined(separator: " ")), median wall time of \(checkRuns), process start included\n")
+        _ = try ChildProcess.run(executable, arguments, discardOutput: true)   // warm-up (page cache)
+        var checkTimes: [Double] = [], startTimes: [Double] = []
+        var status: Int32 = 0
+        for _ in 0..<checkRuns {
+            let outcome = try ChildProcess.run(executable, arguments, discardOutput: true)
+            status = max(status, outcome.status)
+            checkTimes.append(outcome.seconds)
+            startTimes.append(try ChildProcess.run(executable, ["version"], discardOutput: true).seconds)
+        }
+        let checkSeconds = median(checkTimes), startSeconds = median(startTimes)
+        if status != 0 { failed = true }
+        c.output.out("  \(seconds(checkSeconds)) (target < 0.3 s: \(format(checkSeconds / 0.3)) of it)   "
+                     + "process start alone (version) \(seconds(startSeconds)), check/start \(format(checkSeconds / startSeconds))x"
+                     + (status == 0 ? "\n" : "   check exited \(status)\n"))
+        return object([
+            ("arguments", .array(arguments.map(JSONValue.string))), ("exit_status", .number(Double(status))),
+            ("check_seconds", .number(checkSeconds)), ("process_start_seconds", .number(startSeconds)),
+            ("ratio_check_over_process_start", .number(checkSeconds / startSeconds)),
+            ("target_seconds", .number(0.3)), ("ratio_to_target", .number(checkSeconds / 0.3)),
+            ("meets_target", .bool(checkSeconds < 0.3)),
+        ])
+    }
+
+    // MARK: - Helpers
+
+    /// The shortest wall time of `runs` runs of `body`, in seconds.
+    private static func best(of runs: Int, _ body: () -> Void) -> Double {
+        var shortest = Double.infinity
+        for _ in 0..<max(1, runs) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            shortest = min(shortest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return shortest
+    }
+
+    private static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? .nan : sorted[(sorted.count - 1) / 2]
+    }
+
+    private static func object(_ members: [(String, JSONValue)]) -> JSONValue {
+        .object(JSONObject(members.map { ($0.0, $0.1, 0) }))
+    }
+
+    private static func format(_ x: Double) -> String { String(format: "%.2f", x) }
+    private static func milliseconds(_ s: Double) -> String { String(format: "%.1f ms", s * 1000) }
+    private static func seconds(_ s: Double) -> String { String(format: "%.3f s", s) }
+}
