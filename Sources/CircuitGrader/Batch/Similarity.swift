@@ -3,10 +3,11 @@
 /// it never changes a grade.
 ///
 /// Heads are compared by their circuits `W_QK` and `W_OV` (`[dModel, dModel]`), which do not depend on how
-/// the head dims were named or ordered.
+/// the head dims were named or ordered. Submissions are bucketed by a fingerprint per kind (linear time in
+/// the class size); every pair inside a bucket is flagged with the strongest kind that matches.
 public enum Similarity {
     /// How two submissions match.
-    public enum Kind: String, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
         case identical
         case scaled = "identical up to scaling"
         case permuted = "identical up to a permutation of scratch dims"
@@ -20,29 +21,52 @@ public enum Similarity {
         public var kind: Kind
     }
 
-    /// Flags among `items` (student, exercise, model), in a stable order.
+    /// Flags among `items` (student, exercise, model), in item order; `scratch` gives each exercise's
+    /// scratch dim indices.
     public static func flags(_ items: [(student: String, exercise: String, model: Transformer)], scratch: [String: [Int]]) -> [Flag] {
-        var out: [Flag] = []
-        for i in items.indices {
-            for j in items.indices where j > i && items[i].exercise == items[j].exercise && items[i].student != items[j].student {
-                if let kind = compare(items[i].model, items[j].model, scratch: scratch[items[i].exercise] ?? []) {
-                    out.append(Flag(exercise: items[i].exercise, first: items[i].student, second: items[j].student, kind: kind))
+        var kinds: [Pair: Kind] = [:]
+        for kind in Kind.allCases.reversed() {
+            var buckets: [String: [Int]] = [:]
+            for (i, item) in items.enumerated() {
+                guard let key = fingerprint(item.model, kind, scratch: scratch[item.exercise] ?? []) else { continue }
+                buckets["\(item.exercise)|\(key)", default: []].append(i)
+            }
+            for members in buckets.values where members.count > 1 {
+                for (n, i) in members.enumerated() {
+                    for j in members[(n + 1)...] where items[i].student != items[j].student { kinds[Pair(i, j)] = kind }
                 }
             }
         }
-        return out
+        return kinds.keys.sorted { ($0.i, $0.j) < ($1.i, $1.j) }.compactMap { pair in
+            kinds[pair].map { Flag(exercise: items[pair.i].exercise, first: items[pair.i].student, second: items[pair.j].student, kind: $0) }
+        }
     }
 
-    /// How `a` and `b` match, if they do.
-    static func compare(_ a: Transformer, _ b: Transformer, scratch: [Int]) -> Kind? {
-        guard a.layers.map(\.heads.count) == b.layers.map(\.heads.count) else { return nil }
-        if a.layers == b.layers { return .identical }
-        let ca = circuits(a), cb = circuits(b)
-        if close(ca, cb) { return .scaled }
-        if !scratch.isEmpty, let permutation = matchScratch(ca, cb, scratch: scratch), close(ca, cb.map { permute($0, permutation) }) {
-            return .permuted
+    struct Pair: Hashable {
+        let i: Int, j: Int
+        init(_ a: Int, _ b: Int) { (i, j) = (min(a, b), max(a, b)) }
+    }
+
+    /// A text key equal for models that match in the sense of `kind`.
+    static func fingerprint(_ m: Transformer, _ kind: Kind, scratch: [Int]) -> String? {
+        let shape = m.layers.map { String($0.heads.count) }.joined(separator: ",")
+        switch kind {
+        case .identical:
+            var values: [Double] = []
+            for layer in m.layers {
+                for h in layer.heads {
+                    for w in [h.wQ, h.wK, h.wV, h.wO] { values += w.values }
+                    values += h.bQ + h.bK + h.bV
+                }
+                values += layer.bO
+            }
+            return shape + "|" + values.map { String($0.bitPattern, radix: 16) }.joined(separator: ",")
+        case .scaled:
+            return shape + "|" + key(circuits(m))
+        case .permuted:
+            guard !scratch.isEmpty else { return nil }
+            return shape + "|" + key(canonicalScratchOrder(circuits(m), scratch: scratch))
         }
-        return nil
     }
 
     /// Every head's circuits, each divided by its Frobenius norm (zero circuits stay zero).
@@ -53,35 +77,27 @@ public enum Similarity {
         }
     }
 
-    static func close(_ a: [Matrix], _ b: [Matrix]) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { x, y in zip(x.values, y.values).allSatisfy { abs($0 - $1) <= 1e-9 } }
+    /// Values rounded to 1e-9, as text.
+    static func key(_ cs: [Matrix]) -> String {
+        cs.map { c in c.values.map { JSONWriter.number(($0 * 1e9).rounded() / 1e9) }.joined(separator: ",") }.joined(separator: ";")
     }
 
-    /// A permutation of dims (identity outside `scratch`) that gives each scratch dim of `b` the same
-    /// row/column profile as a scratch dim of `a`: profiles are the sorted absolute entries of the dim's row
-    /// and column in every circuit.
-    static func matchScratch(_ a: [Matrix], _ b: [Matrix], scratch: [Int]) -> [Int]? {
-        guard let n = a.first?.rows else { return nil }
-        func profile(_ cs: [Matrix], _ d: Int) -> [Double] {
-            cs.flatMap { c in ((0..<n).map { abs(c[d, $0]) } + (0..<n).map { abs(c[$0, d]) }).sorted() }.map { ($0 * 1e9).rounded() / 1e9 }
+    /// The circuits with the scratch dims reordered by their row/column profile (sorted absolute entries of
+    /// the dim's row and column in every circuit), so that a renumbering of scratch dims gives the same result.
+    static func canonicalScratchOrder(_ cs: [Matrix], scratch: [Int]) -> [Matrix] {
+        guard let n = cs.first?.rows else { return cs }
+        func profile(_ d: Int) -> String {
+            key([Matrix(rows: 1, columns: 2 * n * cs.count, values: cs.flatMap { c in ((0..<n).map { abs(c[d, $0]) } + (0..<n).map { abs(c[$0, d]) }).sorted() })])
         }
+        let ordered = scratch.sorted { (profile($0), $0) < (profile($1), $1) }
         var permutation = Array(0..<n)
-        var free = Set(scratch)
-        for d in scratch {
-            let target = profile(a, d)
-            guard let match = scratch.first(where: { free.contains($0) && profile(b, $0) == target }) else { return nil }
-            free.remove(match)
-            permutation[d] = match
+        for (slot, d) in zip(scratch, ordered) { permutation[slot] = d }
+        return cs.map { c in
+            var out = c
+            for r in 0..<n {
+                for s in 0..<n { out[r, s] = c[permutation[r], permutation[s]] }
+            }
+            return out
         }
-        return permutation
-    }
-
-    /// `c` with rows and columns renumbered: entry `(r, s)` of the result is `c[p[r], p[s]]`.
-    static func permute(_ c: Matrix, _ p: [Int]) -> Matrix {
-        var out = c
-        for r in 0..<c.rows {
-            for s in 0..<c.columns { out[r, s] = c[p[r], p[s]] }
-        }
-        return out
     }
 }

@@ -76,7 +76,7 @@ enum BenchCommand {
         let batch = (0..<batchSize).map { _ in
             bos + (0..<random.int(in: 1...spec.maxSequenceLength)).map { _ in random.int(in: 0...(spec.vocab.count - 1)) }
         }
-        c.output.out("forward pass: \(spec.id) reference, \(batchSize) random sequences of 1-\(spec.maxSequenceLength) tokens\(bos.isEmpty ? "" : " after BOS"), full traces, best of \(forwardRuns) runs\n")
+        c.output.out("forward pass: \(spec.id) reference, \(batchSize) random sequences of 1-\(spec.maxSequenceLength) tokens\(bos.isEmpty ? "" : " after BOS"), best of \(forwardRuns) runs\n")
         let numpy = NumPyForward(script: (root as NSString).appendingPathComponent("Tools/bench_forward.py"))
         let unavailable = numpy.unavailableReason()
         if let unavailable { c.output.out("  NumPy reference skipped: \(unavailable)\n") }
@@ -97,15 +97,20 @@ enum BenchCommand {
                     c.output.out("  \(label): Swift and NumPy logits differ by \(difference) (relative) > 1e-9: no ratio\n")
                 }
             }
+            // Two Swift variants: full traces (what explain and attention targets need) and logits only
+            // (what NumPy returns, and what the grader runs for prediction families).
             for call in calls { _ = subject.model.forward(batch: call) }   // warm-up
-            let swiftSeconds = best(of: forwardRuns) { for call in calls { _ = subject.model.forward(batch: call) } }
-            fields += [("swift_seconds", .number(swiftSeconds)), ("swift_sequences_per_second", .number(Double(batch.count) / swiftSeconds))]
-            var line = "  \(label): swift \(milliseconds(swiftSeconds))"
+            let fullSeconds = best(of: forwardRuns) { for call in calls { _ = subject.model.forward(batch: call) } }
+            let swiftSeconds = best(of: forwardRuns) { for call in calls { _ = subject.model.forward(batch: call, detail: .logits) } }
+            fields += [("swift_seconds", .number(swiftSeconds)), ("swift_full_trace_seconds", .number(fullSeconds)),
+                       ("swift_sequences_per_second", .number(Double(batch.count) / swiftSeconds))]
+            var line = "  \(label): swift \(milliseconds(swiftSeconds)) logits only, \(milliseconds(fullSeconds)) full traces"
             if let numpyRun {
                 let ratio = numpyRun.seconds / swiftSeconds
                 fields += [("numpy_version", .string(numpyRun.numpyVersion)), ("numpy_seconds", .number(numpyRun.seconds)),
-                           ("throughput_ratio_vs_numpy", .number(ratio)), ("target_ratio", .number(5)), ("meets_target", .bool(ratio >= 5))]
-                line += ", numpy \(milliseconds(numpyRun.seconds)): throughput \(format(ratio))x numpy (target >= 5x)"
+                           ("throughput_ratio_vs_numpy", .number(ratio)), ("full_trace_ratio_vs_numpy", .number(numpyRun.seconds / fullSeconds)),
+                           ("target_ratio", .number(5)), ("meets_target", .bool(ratio >= 5))]
+                line += "; numpy \(milliseconds(numpyRun.seconds)): throughput \(format(ratio))x numpy logits only, \(format(numpyRun.seconds / fullSeconds))x with full traces (target >= 5x)"
             }
             c.output.out(line + "\n")
             configurations.append(object(fields))

@@ -12,6 +12,14 @@ import Foundation
 // The arithmetic is done row by row by the kernels of ForwardKernels.swift, in the order written there;
 // PrefixForward.swift uses the same kernels, so both give the same bits for the same position.
 
+/// How much of a forward pass to keep.
+public enum TraceDetail: Sendable {
+    /// Logits, patterns, head outputs and residual streams.
+    case full
+    /// Logits only (patterns, head outputs and residuals are left empty): what prediction targets need.
+    case logits
+}
+
 /// Everything one forward pass computed for one sequence.
 public struct ForwardTrace: Equatable, Sendable {
     /// The tokens run (vocabulary indices).
@@ -36,7 +44,7 @@ extension Transformer {
 
     /// Runs many sequences, spread over all cores; the result is in input order and does not depend
     /// on how the work was split (each sequence is computed alone, in the same order of operations).
-    public func forward(batch: [[Int]]) -> [ForwardTrace] {
+    public func forward(batch: [[Int]], detail: TraceDetail = .full) -> [ForwardTrace] {
         if batch.isEmpty { return [] }
         for tokens in batch { checkInput(tokens) }
         let longest = batch.reduce(0) { max($0, $1.count) }
@@ -49,7 +57,7 @@ extension Transformer {
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 let scratch = WholeSequenceScratch(packed, length: longest)
                 let range = (chunk * batch.count / chunks)..<((chunk + 1) * batch.count / chunks)
-                for i in range { slots.initialize(i, to: packed.trace(batch[i], scratch: scratch)) }
+                for i in range { slots.initialize(i, to: packed.trace(batch[i], scratch: scratch, detail: detail)) }
             }
             initialized = batch.count
         }
@@ -103,7 +111,8 @@ final class WholeSequenceScratch {
 
 extension PackedModel {
     /// The forward pass of one sequence (already checked against `nCtx` and `dVocab`).
-    func trace(_ tokens: [Int], scratch s: WholeSequenceScratch) -> ForwardTrace {
+    func trace(_ tokens: [Int], scratch s: WholeSequenceScratch, detail: TraceDetail = .full) -> ForwardTrace {
+        let keep = detail == .full
         let t = tokens.count
         let d = dModel
         let x = s.x.pointer, next = s.next.pointer, out = s.out.pointer, pattern = s.pattern.pointer
@@ -114,7 +123,7 @@ extension PackedModel {
             (x + i * d).update(from: at(wE + token * d), count: d)
             if positionsInResidual, let wPos { ForwardKernels.sum(x + i * d, at(wPos + i * d), d, into: x + i * d) }
         }
-        var residuals = [matrix(x, t, d)]
+        var residuals = keep ? [matrix(x, t, d)] : []
         var patterns: [[Matrix]] = []
         var outputs: [[Matrix]] = []
         residuals.reserveCapacity(layers.count + 1)   // sized once: no regrowth per trace
@@ -158,14 +167,18 @@ extension PackedModel {
                     times(z, head.wO, entries: s.zEntries.pointer, into: out + i * d)           // z W_O  [dModel]
                     ForwardKernels.sum(next + i * d, out + i * d, d, into: next + i * d)
                 }
-                layerPatterns.append(matrix(pattern, t, t))
-                layerOutputs.append(matrix(out, t, d))
+                if keep {
+                    layerPatterns.append(matrix(pattern, t, t))
+                    layerOutputs.append(matrix(out, t, d))
+                }
             }
             for i in 0..<t { ForwardKernels.add(at(layer.bO), d, to: next + i * d) }
             x.update(from: next, count: t * d)
-            residuals.append(matrix(x, t, d))
-            patterns.append(layerPatterns)
-            outputs.append(layerOutputs)
+            if keep {
+                residuals.append(matrix(x, t, d))
+                patterns.append(layerPatterns)
+                outputs.append(layerOutputs)
+            }
         }
         let logits = s.logits.pointer
         for i in 0..<t {

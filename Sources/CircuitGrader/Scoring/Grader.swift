@@ -64,7 +64,8 @@ public struct Grader: Sendable {
     /// Runs `cases` and scores each of their targets, in case order.
     public func evaluate(_ cases: [GradingCase], on model: Transformer) -> [TargetResult] {
         let indices = cases.map { $0.tokens.compactMap(tokenIndex) }
-        let traces = model.forward(batch: indices.map { bosPrefix + $0 })
+        let onlyPredictions = cases.allSatisfy { $0.targets.allSatisfy { if case .predict = $0 { true } else { false } } }
+        let traces = model.forward(batch: indices.map { bosPrefix + $0 }, detail: onlyPredictions ? .logits : .full)
         var out: [TargetResult] = []
         for (i, c) in cases.enumerated() {
             for target in c.targets {
