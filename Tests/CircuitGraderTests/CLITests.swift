@@ -101,3 +101,37 @@ struct CLITests {
         #expect(capture.err.split(separator: "\n").count == 1)
     }
 }
+
+/// `check`'s searches beyond the graded families: reported, never scored.
+struct ProbeTests {
+    @Test func exhaustiveVerifiesTheReferenceAndFindsTheKnownBadsFirstFailure() throws {
+        let good = runCLI(["check", repoPath("submissions/reference/current-token-nopos.json"), "--exhaustive", "--exhaustive-limit", "400", "--budget", "0", "--format", "json"])
+        let bad = runCLI(["check", repoPath("submissions/examples/current-token-nopos-no-default.json"), "--exhaustive", "--exhaustive-limit", "400", "--budget", "0", "--format", "json"])
+        #expect(good.status == 0)
+        #expect(bad.status == 1)
+        func probe(_ out: String) throws -> [String: JSONValue] {
+            let doc = try JSONParser.parse(Array(out.utf8), file: "stdout")
+            let probes = try #require(doc.object?["results"]?.array?.first?.object?["probes"]?.array)
+            #expect(probes.count == 1)
+            let p = try #require(probes.first?.object)
+            return Dictionary(uniqueKeysWithValues: p.members.map { ($0.key, $0.value) })
+        }
+        let g = try probe(good.out), b = try probe(bad.out)
+        // 4 + 16 + 64 + 256 = 340 sequences fit in 400: every sequence of A B C D up to length 4.
+        #expect(g["found_failure"] == .bool(false))
+        #expect(g["summary"]?.string?.contains("verified on all 340 sequences of A B C D up to length 4") == true)
+        #expect(b["found_failure"] == .bool(true))
+        // Depth-first order: A, A A, A A A, A A A A, A A A B: the first wrong prediction is the B after three
+        // A's (uniform attention over BOS and three A's writes B = 3/5 > 0.5).
+        #expect(b["summary"]?.string?.contains("A A A B, position 3: expected none, found B") == true)
+    }
+
+    @Test func adversarialSearchRunsByDefaultAndBudgetZeroTurnsItOff() throws {
+        let on = runCLI(["check", repoPath("submissions/examples/current-token-nopos-no-default.json")])
+        let off = runCLI(["check", repoPath("submissions/examples/current-token-nopos-no-default.json"), "--budget", "0"])
+        #expect(on.out.contains("adversarial search: current-token/nopos: worst of"))
+        #expect(!off.out.contains("adversarial search"))
+        // Probes never change the score.
+        #expect(on.out.contains("score 1/5") && off.out.contains("score 1/5"))
+    }
+}

@@ -6,7 +6,7 @@ public struct Arguments: Sendable {
     public var flags: Set<String> = []
 
     /// Options that take a value.
-    static let valued: Set<String> = ["format", "seed", "exercise", "sequence", "exercises", "out", "budget", "limit", "root"]
+    static let valued: Set<String> = ["format", "seed", "exercise", "sequence", "exercises", "out", "budget", "limit", "root", "exhaustive-limit"]
     /// Options that are switches.
     static let switches: Set<String> = ["help", "no-color", "csv", "exhaustive"]
 

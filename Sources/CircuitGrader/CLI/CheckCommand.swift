@@ -9,7 +9,7 @@ enum CheckCommand {
         let seed = try c.args.seed(environment: c.output.environment)
         let outcomes: [GradingSession.Outcome]
         do {
-            let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"])
+            let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"], probes: try probeSettings(c))
             outcomes = c.args.positional.map(session.grade)
         } catch let error as GraderError where format == "gradescope" {
             // Gradescope must always get a results file, even when the grader itself is misconfigured.
@@ -44,6 +44,19 @@ enum CheckCommand {
         if c.output.environment["GITHUB_ACTIONS"] == "true" { c.output.out(GitHubAnnotations.render(outcomes)) }
         return status
     }
+}
+
+/// `--budget N` (adversarial evaluations, 0 = off), `--exhaustive`, `--exhaustive-limit N`.
+private func probeSettings(_ c: Context) throws -> ProbeSettings {
+    func count(_ name: String) throws -> Int? {
+        guard let text = c.args.options[name] else { return nil }
+        guard let n = Int(text), n >= 0, n <= ExhaustiveVerifier.defaultLimit * 10 else {
+            throw GraderError(file: "", "--\(name) needs a whole number from 0 to \(ExhaustiveVerifier.defaultLimit * 10), found \"\(text)\"")
+        }
+        return n
+    }
+    return ProbeSettings(adversarialBudget: try count("budget") ?? AdversarialSearch.defaultBudget,
+                         forceExhaustive: c.args.flags.contains("exhaustive"), exhaustiveLimit: try count("exhaustive-limit"))
 }
 
 extension Context {

@@ -85,6 +85,10 @@ public struct ExerciseSpec: Sendable {
     public var families: [Family]
     /// The reference solution, relative to the repository root.
     public var reference: String?
+    /// `check` verifies every sequence up to the longest length when there are at most this many.
+    public var exhaustiveLimit: Int
+    /// The default of `exhaustiveLimit`: small enough to cost `check` well under a second.
+    public static let defaultExhaustiveLimit = 20_000
     /// The spec file.
     public var file: String
     /// FNV-1a hash of the spec file's bytes, hex.

@@ -5,7 +5,7 @@ public enum SpecParser {
     static let topKeys = ["$comment", "id", "exercise", "variant", "title", "source", "description", "status",
                           "exploratory_reason", "vocab", "bos", "outputs", "n_ctx", "positional", "causal",
                           "attention_scale", "limits", "residual", "scratch", "fixed", "student_embeddings",
-                          "optional_matrices", "rule", "positions", "families", "reference"]
+                          "optional_matrices", "rule", "positions", "families", "reference", "exhaustive_limit"]
 
     /// Parses spec `bytes` read from `file`.
     public static func parse(_ bytes: [UInt8], file: String) throws -> ExerciseSpec {
@@ -43,7 +43,9 @@ public enum SpecParser {
             wE: fixed.wE, wPos: fixed.wPos, wU: fixed.wU, bU: fixed.bU,
             studentEmbeddings: try root.optionalBool("student_embeddings") ?? false,
             optionalMatrices: Set(try root.optionalStrings("optional_matrices") ?? []),
-            families: families, reference: try root.optionalString("reference"), file: file, specHash: hash)
+            families: families, reference: try root.optionalString("reference"),
+            exhaustiveLimit: try root.optionalInteger("exhaustive_limit", in: 0...ExhaustiveVerifier.defaultLimit) ?? ExerciseSpec.defaultExhaustiveLimit,
+            file: file, specHash: hash)
     }
 
     /// What the parts of a spec need to know about its frame.

@@ -13,6 +13,9 @@ public enum JSONReport {
             ("score", .number(r.score)), ("max_score", .number(r.maxScore)),
             ("seed", .string(String(r.seed))), ("spec_hash", .string(r.specHash)), ("grader_version", .string(r.graderVersion)),
             ("families", .array(r.families.map(family))),
+            ("probes", .array(r.probes.map { p in
+                .obj([("kind", .string(p.kind.rawValue)), ("found_failure", .bool(p.foundFailure)), ("summary", .string(p.summary))])
+            })),
         ])
     }
 

@@ -14,6 +14,9 @@ public enum TextReport {
             out += line + "\n"
             if !f.passed, let c = f.counterexample { out += "       " + describe(c) + "\n" }
         }
+        for probe in r.probes {
+            out += "  " + (probe.foundFailure ? paint("note", "33") + " (not graded) " : "") + probe.summary + "\n"
+        }
         let verdict = r.exploratory != nil ? "explored" : (r.passed ? paint("passed", "32") : paint("failed", "31"))
         out += "  score \(TargetEvaluator.format(r.score))/\(TargetEvaluator.format(r.maxScore)): \(verdict) (seed \(r.seed))\n"
         return out

@@ -56,6 +56,17 @@ public struct FamilyResult: Equatable, Sendable {
     public var counterexample: Counterexample?
 }
 
+/// A search beyond the graded families (exhaustive verification, adversarial search). It is reported,
+/// never scored: the families alone decide the grade.
+public struct Probe: Equatable, Sendable {
+    public enum Kind: String, Sendable { case exhaustive, adversarial }
+    public var kind: Kind
+    /// One line: what was searched and the result.
+    public var summary: String
+    /// Whether a wrong prediction was found.
+    public var foundFailure: Bool
+}
+
 /// Everything `check` found for one submission on one exercise.
 public struct GradeReport: Equatable, Sendable {
     public var file: String
@@ -66,6 +77,8 @@ public struct GradeReport: Equatable, Sendable {
     public var specHash: String
     public var graderVersion: String
     public var families: [FamilyResult]
+    /// Exhaustive verification and adversarial search results, when they ran.
+    public var probes: [Probe] = []
 
     public var score: Double { families.reduce(0) { $0 + $1.earned } }
     public var maxScore: Double { families.reduce(0) { $0 + $1.points } }

@@ -7,11 +7,14 @@ public struct GradingSession: Sendable {
     public let seed: UInt64
     /// The exercise to grade against when the submission does not name one (or to insist on).
     public let exercise: String?
+    /// Searches added to each report beyond the graded families.
+    public let probes: ProbeSettings
 
-    public init(catalog: ExerciseCatalog, seed: UInt64, exercise: String?) {
+    public init(catalog: ExerciseCatalog, seed: UInt64, exercise: String?, probes: ProbeSettings = .none) {
         self.catalog = catalog
         self.seed = seed
         self.exercise = exercise
+        self.probes = probes
     }
 
     /// What grading one path gave.
@@ -33,10 +36,16 @@ public struct GradingSession: Sendable {
             let spec = try resolveSpec(submission, path: path)
             let model = try ModelBuilder.build(submission, spec: spec)
             let grader = Grader(spec: spec, seed: seed)
-            guard let limit = timeLimit else { return (.graded(grader.grade(model, submission: submission)), model) }
-            guard let report = grader.grade(model, submission: submission, deadline: Date().addingTimeInterval(limit)) else {
-                throw GraderError(file: path, "grading took longer than the \(JSONWriter.number(limit)) s limit per submission")
+            var report: GradeReport
+            if let limit = timeLimit {
+                guard let r = grader.grade(model, submission: submission, deadline: Date().addingTimeInterval(limit)) else {
+                    throw GraderError(file: path, "grading took longer than the \(JSONWriter.number(limit)) s limit per submission")
+                }
+                report = r
+            } else {
+                report = grader.grade(model, submission: submission)
             }
+            report.probes = probes.run(spec: spec, model: model, seed: seed)
             return (.graded(report), model)
         } catch let error as GraderError {
             return (.error(error.inFile(path), exercise: exerciseID), nil)
