@@ -126,9 +126,11 @@ extension PackedModel {
         var residuals = keep ? [matrix(x, t, d)] : []
         var patterns: [[Matrix]] = []
         var outputs: [[Matrix]] = []
-        residuals.reserveCapacity(layers.count + 1)   // sized once: no regrowth per trace
-        patterns.reserveCapacity(layers.count)
-        outputs.reserveCapacity(layers.count)
+        if keep {
+            residuals.reserveCapacity(layers.count + 1)   // sized once: no regrowth per trace
+            patterns.reserveCapacity(layers.count)
+            outputs.reserveCapacity(layers.count)
+        }
         for layer in layers {
             // Q and K read x (+ W_pos in shortformer mode); V reads x. Each row's non-zero entries are
             // listed once and used by every head.
@@ -146,8 +148,10 @@ extension PackedModel {
             next.update(from: x, count: t * d)
             var layerPatterns: [Matrix] = []
             var layerOutputs: [Matrix] = []
-            layerPatterns.reserveCapacity(layer.headCount)
-            layerOutputs.reserveCapacity(layer.headCount)
+            if keep {
+                layerPatterns.reserveCapacity(layer.headCount)
+                layerOutputs.reserveCapacity(layer.headCount)
+            }
             for head in heads(of: layer) {
                 let dh = head.dHead, dv = head.dValue
                 for i in 0..<t {
