@@ -310,7 +310,7 @@ struct BinaryFormatTests {
     @Test("2000 random mutations of a valid file only ever read or throw GraderError", arguments: validFixtures)
     func mutations(_ name: String) throws {
         let original = try fixture(name)
-        var random = SplitMix64(seed: fnv1a(name))
+        var random = SeededRandom(seed: fnv1a(name))
         var problems: [String] = []
         for round in 0..<2000 {
             let bytes = mutate(original, &random)
@@ -328,44 +328,25 @@ struct BinaryFormatTests {
     }
 
     /// `bytes` with a few bytes changed, cut short, or both.
-    private func mutate(_ bytes: [UInt8], _ random: inout SplitMix64) -> [UInt8] {
+    private func mutate(_ bytes: [UInt8], _ random: inout SeededRandom) -> [UInt8] {
         var result = bytes
-        let kind = random.next(below: 4)
+        let kind = random.int(in: 0...3)
         if kind != 1 {
             let interesting: [UInt8] = [0x00, 0xFF, 0x7F, 0x80, 0x01]
-            for _ in 0...random.next(below: 4) where !result.isEmpty {
-                let byte = random.next(below: 2) == 0
-                    ? interesting[random.next(below: interesting.count)]
+            for _ in 0...random.int(in: 0...3) where !result.isEmpty {
+                let byte = random.int(in: 0...1) == 0
+                    ? interesting[random.int(in: 0...(interesting.count - 1))]
                     : UInt8(truncatingIfNeeded: random.next())
-                result[random.next(below: result.count)] = byte
+                result[random.int(in: 0...(result.count - 1))] = byte
             }
         }
         if kind == 1 || kind == 3 {
-            result.removeLast(random.next(below: result.count + 1))
+            result.removeLast(random.int(in: 0...result.count))
         }
         return result
     }
 }
 
-/// A seeded generator (SplitMix64), so every run feeds the same mutations.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in `0..<bound`.
-    mutating func next(below bound: Int) -> Int {
-        Int(next() % UInt64(bound))
-    }
-}
 
 /// The 64-bit FNV-1a hash of `text`, a seed that does not change between runs.
 private func fnv1a(_ text: String) -> UInt64 {
