@@ -176,3 +176,47 @@ struct BatchTests {
         #expect(!runCLI(["check", repoPath("submissions/examples/current-token-nopos-no-default.json")]).out.contains("::error"))
     }
 }
+
+/// Edge cases of a real class folder: colliding names, reruns, zip debris, secret seeds, bad limits.
+struct ClassFolderEdgeTests {
+    @Test func collidingNamesGetTheirOwnFeedbackAndRerunsDropStaleFiles() throws {
+        let fm = FileManager.default
+        let base = fm.temporaryDirectory.appendingPathComponent("cg-edge-\(UUID().uuidString)").path
+        defer { try? fm.removeItem(atPath: base) }
+        let root = (base as NSString).appendingPathComponent("class"), out = (base as NSString).appendingPathComponent("out")
+        try fm.createDirectory(atPath: (root as NSString).appendingPathComponent("__MACOSX"), withIntermediateDirectories: true)
+        let good = repoPath("submissions/reference/current-token-nopos.json"), bad = repoPath("submissions/examples/current-token-nopos-no-default.json")
+        try fm.copyItem(atPath: good, toPath: (root as NSString).appendingPathComponent("jo space.json"))
+        try fm.copyItem(atPath: bad, toPath: (root as NSString).appendingPathComponent("jo_space.json"))
+        try fm.createDirectory(atPath: (out as NSString).appendingPathComponent("feedback"), withIntermediateDirectories: true)
+        #expect(fm.createFile(atPath: (out as NSString).appendingPathComponent("feedback/zed.txt"), contents: Data("old".utf8)))
+        let r = runCLI(["grade", root, "--out", out, "--seed", "s3cret"])
+        #expect(r.status == 0, "\(r.err)")
+        let files = try fm.contentsOfDirectory(atPath: (out as NSString).appendingPathComponent("feedback")).sorted()
+        #expect(files == ["jo_space-2.txt", "jo_space.txt"])
+        let first = try String(contentsOfFile: (out as NSString).appendingPathComponent("feedback/jo_space.txt"), encoding: .utf8)
+        let second = try String(contentsOfFile: (out as NSString).appendingPathComponent("feedback/jo_space-2.txt"), encoding: .utf8)
+        #expect(first.contains("Feedback for jo space") && first.contains("score 5/5"))
+        #expect(second.contains("Feedback for jo_space") && second.contains("score 1/5"))
+        // Students see neither the instructor's secret seed nor the instructor's paths.
+        #expect(!first.contains(String(fnv1a64("s3cret"))) && first.contains("instructor's seed"))
+        #expect(!first.contains(root))
+        let csv = try String(contentsOfFile: (out as NSString).appendingPathComponent("grades.csv"), encoding: .utf8)
+        #expect(!csv.contains("__MACOSX"))
+        #expect(csv.contains("jo_space-2.txt"))
+    }
+
+    @Test(arguments: ["abc", "0", "-1", "-inf", "nan"])
+    func badTimeLimitsAreRefused(_ limit: String) {
+        let r = runCLI(["grade", repoPath("submissions"), "--out", "/tmp/cg-never-written", "--limit", limit])
+        #expect(r.status == 2)
+        #expect(r.err.contains("--limit needs a number of seconds above 0"))
+    }
+
+    @Test func gradescopeOutputNeverShowsASecretSeed() throws {
+        let secret = runCLI(["check", repoPath("submissions/reference/current-token-nopos.json"), "--format", "gradescope", "--seed", "12345"])
+        let public_ = runCLI(["check", repoPath("submissions/reference/current-token-nopos.json"), "--format", "gradescope"])
+        #expect(!secret.out.contains("12345") && secret.out.contains("instructor's seed"))
+        #expect(public_.out.contains("seed \(Grader.publicSeed)"))
+    }
+}

@@ -64,3 +64,25 @@ struct LoaderTests {
         }
     }
 }
+
+/// CSV files as spreadsheets write them.
+struct CSVTests {
+    @Test func windowsLineEndingsReadLikeUnixOnes() throws {
+        let unix = ",a,b\nx,1,2\ny,3,4\n"
+        let windows = unix.replacingOccurrences(of: "\n", with: "\r\n")
+        #expect(try CSVMatrix.parse(windows, file: "w.csv", location: "W") == CSVMatrix.parse(unix, file: "u.csv", location: "W"))
+        guard case .dense(let m, let rows, let columns) = try CSVMatrix.parse(windows, file: "w.csv", location: "W") else {
+            Issue.record("expected a dense matrix"); return
+        }
+        #expect(m == Matrix([[1, 2], [3, 4]]) && rows == ["x", "y"] && columns == ["a", "b"])
+    }
+
+    @Test func repeatedNamesAreErrors() {
+        #expect(throws: GraderError(file: "d.csv", location: "W", "the row name \"x\" appears twice")) {
+            try CSVMatrix.parse(",a,b\nx,1,2\nx,3,4\n", file: "d.csv", location: "W")
+        }
+        #expect(throws: GraderError(file: "d.csv", location: "W", "the column name \"a\" appears twice")) {
+            try CSVMatrix.parse(",a,a\nx,1,2\n", file: "d.csv", location: "W")
+        }
+    }
+}

@@ -46,7 +46,8 @@ public struct ClassFolder: Sendable {
 
     static func children(_ folder: String) throws -> [String] {
         do {
-            return try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") }.sorted()
+            // Hidden entries and the __MACOSX folders of zip exports are not submissions.
+            return try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") && $0 != "__MACOSX" }.sorted()
         } catch {
             throw GraderError(file: folder, "cannot list the folder: \(error.localizedDescription)")
         }

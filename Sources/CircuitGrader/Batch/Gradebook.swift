@@ -10,10 +10,31 @@ public struct Gradebook: Sendable {
     /// Largest feedback file, in bytes; longer feedback is cut with a note.
     public static let maxFeedbackBytes = 32 * 1024
 
-    public init(rows: [BatchGrader.Row], flags: [Similarity.Flag], seed: UInt64) {
+    /// The class folder, stripped from paths in students' feedback.
+    public let root: String?
+
+    public init(rows: [BatchGrader.Row], flags: [Similarity.Flag], seed: UInt64, root: String? = nil) {
         self.rows = rows
         self.flags = flags
         self.seed = seed
+        self.root = root
+    }
+
+    /// Each student's feedback file name: the sanitised name, made unique with `-2`, `-3`… when two
+    /// students' names sanitise to the same text (in order of first appearance).
+    public var feedbackFiles: [String: String] {
+        var byStudent: [String: String] = [:]
+        var used = Set<String>()
+        for student in rows.map(\.student) where byStudent[student] == nil {
+            let base = Self.safeFileName(student)
+            var name = base, n = 1
+            while !used.insert(name.lowercased()).inserted {
+                n += 1
+                name = "\(base)-\(n)"
+            }
+            byStudent[student] = name + ".txt"
+        }
+        return byStudent
     }
 
     /// Family ids in order of first appearance across the batch (the per-family CSV columns).
@@ -31,7 +52,8 @@ public struct Gradebook: Sendable {
         let families = familyIDs
         var header = ["student", "file", "exercise", "variant", "score", "max_score", "status"]
         for f in families { header += ["\(f):accuracy", "\(f):worst_margin"] }
-        header += ["error", "seed", "spec_hash", "grader_version"]
+        header += ["error", "seed", "spec_hash", "grader_version", "feedback_file"]
+        let files = feedbackFiles
         var lines = [header.map(Self.csvField).joined(separator: ",")]
         for row in rows {
             var cells: [String]
@@ -42,11 +64,11 @@ public struct Gradebook: Sendable {
                 for f in families {
                     cells += [byID[f].map { JSONWriter.number($0.accuracy) } ?? "", byID[f]?.worstMargin.map(JSONWriter.number) ?? ""]
                 }
-                cells += ["", String(r.seed), r.specHash, r.graderVersion]
+                cells += ["", String(r.seed), r.specHash, r.graderVersion, files[row.student] ?? ""]
             case .error(let e, let exercise):
                 cells = [row.student, e.file, exercise ?? "", exercise.map(Self.variant) ?? "", "0", "", "error"]
                 cells += Array(repeating: "", count: 2 * families.count)
-                cells += [e.description, String(seed), "", graderVersion]
+                cells += [e.description, String(seed), "", graderVersion, files[row.student] ?? ""]
             }
             lines.append(cells.map(Self.csvField).joined(separator: ","))
         }
@@ -54,10 +76,11 @@ public struct Gradebook: Sendable {
     }
 
     public var json: JSONValue {
-        .obj([
+        let files = feedbackFiles
+        return .obj([
             ("schema", .string("circuit-grader/gradebook@1")), ("seed", .string(String(seed))), ("grader_version", .string(graderVersion)),
             ("rows", .array(rows.map { row in
-                var fields: [(String, JSONValue)] = [("student", .string(row.student))]
+                var fields: [(String, JSONValue)] = [("student", .string(row.student)), ("feedback_file", .string(files[row.student] ?? ""))]
                 if case .object(let o) = JSONReport.value(row.outcome) { fields += o.members.map { ($0.key, $0.value) } }
                 return .obj(fields)
             })),
@@ -153,17 +176,24 @@ public struct Gradebook: Sendable {
             case .graded(let r):
                 var visible = r
                 visible.families = r.families.filter { $0.visibility == .visible }
-                out += TextReport.render(visible, colour: false)
+                out += relative(TextReport.render(visible, colour: false))
                 let hidden = r.families.count - visible.families.count
                 if hidden > 0 { out += "  (\(plural(hidden, "more family")) graded but not shown)\n" }
             case .error(let e, _):
-                out += "Your submission could not be graded: \(e.description)\n"
+                out += "Your submission could not be graded: \(relative(e.description))\n"
             }
             out += "\n"
         }
         let bytes = Array(out.utf8)
         guard bytes.count > Self.maxFeedbackBytes else { return out }
         return String(decoding: bytes.prefix(Self.maxFeedbackBytes), as: UTF8.self) + "\n[feedback cut at \(Self.maxFeedbackBytes) bytes]\n"
+    }
+
+    /// `text` with the class folder's path taken out (students see paths inside their class folder only).
+    func relative(_ text: String) -> String {
+        guard let root, !root.isEmpty else { return text }
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        return text.replacingOccurrences(of: prefix, with: "")
     }
 
     /// Writes every file into `folder` (created if needed). File names come from sanitised student names.
@@ -176,9 +206,12 @@ public struct Gradebook: Sendable {
             try Data(JSONWriter.write(json).utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("grades.json")))
             try Data(summaryMarkdown.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("summary.md")))
             try Data(similarityCSV.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("similarity.csv")))
-            var used = Set<String>()
-            for student in rows.map(\.student) where used.insert(Self.safeFileName(student)).inserted {
-                let path = (feedbackFolder as NSString).appendingPathComponent(Self.safeFileName(student) + ".txt")
+            // Feedback from an earlier run into the same folder must not be sent out again.
+            for old in try fm.contentsOfDirectory(atPath: feedbackFolder) where old.hasSuffix(".txt") {
+                try fm.removeItem(atPath: (feedbackFolder as NSString).appendingPathComponent(old))
+            }
+            for (student, name) in feedbackFiles.sorted(by: { $0.value < $1.value }) {
+                let path = (feedbackFolder as NSString).appendingPathComponent(name)
                 try Data(feedback(for: student).utf8).write(to: URL(fileURLWithPath: path))
             }
         } catch {

@@ -27,7 +27,7 @@ public enum Similarity {
         var kinds: [Pair: Kind] = [:]
         for kind in Kind.allCases.reversed() {
             var buckets: [String: [Int]] = [:]
-            for (i, item) in items.enumerated() {
+            for (i, item) in items.enumerated() where hasWeights(item.model) {
                 guard let key = fingerprint(item.model, kind, scratch: scratch[item.exercise] ?? []) else { continue }
                 buckets["\(item.exercise)|\(key)", default: []].append(i)
             }
@@ -40,6 +40,11 @@ public enum Similarity {
         return kinds.keys.sorted { ($0.i, $0.j) < ($1.i, $1.j) }.compactMap { pair in
             kinds[pair].map { Flag(exercise: items[pair.i].exercise, first: items[pair.i].student, second: items[pair.j].student, kind: $0) }
         }
+    }
+
+    /// Models whose heads are all zero (e.g. question-only exercises) have nothing to compare.
+    static func hasWeights(_ m: Transformer) -> Bool {
+        m.layers.contains { layer in layer.heads.contains { $0.wQK.maxAbs > 0 || $0.wOV.maxAbs > 0 } }
     }
 
     struct Pair: Hashable {

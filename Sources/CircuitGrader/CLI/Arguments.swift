@@ -54,7 +54,8 @@ public struct Arguments: Sendable {
 
     /// The seed: `--seed`, else `CIRCUIT_GRADER_SEED`, else the public seed.
     public func seed(environment: [String: String]) throws -> UInt64 {
-        guard let text = options["seed"] ?? environment["CIRCUIT_GRADER_SEED"] else { return Grader.publicSeed }
+        let fromEnvironment = environment["CIRCUIT_GRADER_SEED"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let text = options["seed"] ?? fromEnvironment else { return Grader.publicSeed }
         if let n = UInt64(text) { return n }
         return fnv1a64(text)
     }

@@ -2,6 +2,15 @@ import Foundation
 
 /// `grade DIR --out OUT`: grade a class folder in parallel and write a gradebook; exit 0 when the batch completed.
 enum GradeCommand {
+    /// `--limit SECONDS`: a positive number of seconds (default 60).
+    static func timeLimit(_ text: String?) throws -> Double {
+        guard let text else { return 60 }
+        guard let seconds = Double(text), seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+            throw GraderError(file: "", "--limit needs a number of seconds above 0 (at most 86400), found \"\(text)\"")
+        }
+        return seconds
+    }
+
     static func run(_ c: Context) throws -> Int32 {
         guard c.args.positional.count == 1 else { throw GraderError(file: "", "grade needs one class folder") }
         let format = try c.args.format(["text", "json"])
@@ -12,10 +21,14 @@ enum GradeCommand {
         if realOut == realRoot || realOut.hasPrefix(realRoot + "/") {
             throw GraderError(file: out, "the output folder is inside the class folder; choose one outside it")
         }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), !isFolder.boolValue {
+            throw GraderError(file: out, "is a file; --out needs a folder for the gradebook")
+        }
         let seed = try c.args.seed(environment: c.output.environment)
         let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"])
         let folder = try ClassFolder(root: root)
-        let limit = Double(c.args.options["limit"] ?? "") ?? 60
+        let limit = try timeLimit(c.args.options["limit"])
         let total = folder.entries.count
         let showProgress = c.output.isTerminal
         let output = c.output
@@ -28,7 +41,7 @@ enum GradeCommand {
             guard case .graded(let r) = row.outcome, let model = row.model else { return nil }
             return (row.student, r.exercise, model)
         }
-        let book = Gradebook(rows: rows, flags: Similarity.flags(graded, scratch: scratch), seed: seed)
+        let book = Gradebook(rows: rows, flags: Similarity.flags(graded, scratch: scratch), seed: seed, root: root)
         try book.write(to: out)
         if format == "json" {
             c.output.out(JSONWriter.write(book.json))

@@ -5,7 +5,7 @@ public enum CSVMatrix {
     /// The matrix in `text` from `file`.
     public static func parse(_ text: String, file: String, location: String) throws -> RawMatrix {
         var lines: [(number: Int, cells: [String])] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             lines.append((i + 1, trimmed.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }))
@@ -42,6 +42,12 @@ public enum CSVMatrix {
                 throw GraderError(file: file, location: location, line: first.number, "the header has \(plural(names.count, "name")) but rows have \(plural(width, "value"))")
             }
             columnLabels = names
+        }
+        for (labels, axis) in [(hasRowLabels ? rowLabels : [], "row"), (columnLabels ?? [], "column")] {
+            var seen = Set<String>()
+            for label in labels where !seen.insert(label).inserted {
+                throw GraderError(file: file, location: location, "the \(axis) name \"\(label)\" appears twice")
+            }
         }
         return .dense(Matrix(rows: body.count, columns: width, values: values),
                       rowLabels: hasRowLabels ? rowLabels : nil, columnLabels: columnLabels)

@@ -28,8 +28,13 @@ public struct GraderError: Error, Equatable, Sendable, CustomStringConvertible {
         if !head.isEmpty { parts.append(head) }
         if let location, !location.isEmpty { parts.append(location) }
         parts.append(message)
-        return parts.joined(separator: ": ").replacingOccurrences(of: "\n", with: " ")
+        let line = parts.joined(separator: ": ").replacingOccurrences(of: "\n", with: " ")
+        // Long input echoed into a message (a huge number, a 50,000-character key) is cut.
+        return line.count <= Self.maxLength ? line : String(line.prefix(Self.maxLength)) + "… (cut)"
     }
+
+    /// The longest description printed, in characters.
+    public static let maxLength = 600
 
     /// The same error, placed in `file` when it had none.
     public func inFile(_ file: String) -> GraderError {

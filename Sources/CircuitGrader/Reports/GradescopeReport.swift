@@ -23,7 +23,7 @@ public enum GradescopeReport {
                 }
                 let visible = r.families.filter { $0.visibility == .visible }
                 lines.append("\(r.exercise): \(visible.filter(\.passed).count)/\(visible.count) visible families passed" +
-                             (r.exploratory.map { " (exploratory: \($0))" } ?? "") + " [seed \(r.seed), spec \(r.specHash), grader \(r.graderVersion)]")
+                             (r.exploratory.map { " (exploratory: \($0))" } ?? "") + " [\(r.seedForStudents), spec \(r.specHash), grader \(r.graderVersion)]")
             case .error(let e, let exercise):
                 tests.append(.obj([("name", .string("\(exercise ?? "submission"): load submission")), ("score", .number(0)), ("max_score", .number(0)),
                                    ("status", .string("failed")), ("output", .string(cut(e.description))), ("visibility", .string("visible"))]))

@@ -18,7 +18,7 @@ public enum TextReport {
             out += "  " + (probe.foundFailure ? paint("note", "33") + " (not graded) " : "") + probe.summary + "\n"
         }
         let verdict = r.exploratory != nil ? "explored" : (r.passed ? paint("passed", "32") : paint("failed", "31"))
-        out += "  score \(TargetEvaluator.format(r.score))/\(TargetEvaluator.format(r.maxScore)): \(verdict) (seed \(r.seed))\n"
+        out += "  score \(TargetEvaluator.format(r.score))/\(TargetEvaluator.format(r.maxScore)): \(verdict) (\(r.seedForStudents))\n"
         return out
     }
 

@@ -58,6 +58,7 @@ public struct GradingSession: Sendable {
     /// error), else the one the file names.
     public func resolveSpec(_ submission: Submission, path: String) throws -> ExerciseSpec {
         let named = submission.exercise
+        if let exercise { _ = try catalog.spec(exercise, for: path) }
         if let exercise, let named, named != exercise {
             throw GraderError(file: path, location: "exercise", "the file names exercise \"\(named)\" but this grading run is for \"\(exercise)\"")
         }
