@@ -11,11 +11,15 @@ import Testing
 private func rareWeakness() throws -> (ExerciseSpec, Transformer) {
     let (planted, model) = try plantedLeadingABug(window: 6)
     var spec = planted
-    let generator = SequenceGenerator(count: 64, length: 7...11, tokens: spec.vocab, variableTokens: spec.vocab,
-                                      plants: [], distinct: [])
+    let generator = SequenceGenerator(
+        count: 64, length: 7...11, tokens: spec.vocab, variableTokens: spec.vocab,
+        plants: [], distinct: [])
     let plan = LabelPlan(predict: .currentToken(map: ["A": "B"]), positions: .all, attention: [])
-    spec.families = [ExerciseSpec.Family(id: "long", title: "7 to 11 random tokens", points: 1, visibility: .visible,
-                                         passAccuracy: 1, minMargin: 0, source: .generated(generator, plan))]
+    spec.families = [
+        ExerciseSpec.Family(
+            id: "long", title: "7 to 11 random tokens", points: 1, visibility: .visible,
+            passAccuracy: 1, minMargin: 0, source: .generated(generator, plan))
+    ]
     return (spec, model)
 }
 
@@ -40,9 +44,14 @@ struct AdversarialTests {
         #expect((7...11).contains(worst.sequence.count))
         #expect(worst.sequence.allSatisfy { spec.vocab.contains($0) })
         // The Grader scores the same target the same way.
-        let graded = Grader(spec: spec).evaluate([GradingCase(tokens: worst.sequence, targets: [
-            .predict(position: worst.position, expected: worst.expected),
-        ])], on: model)
+        let graded = Grader(spec: spec).evaluate(
+            [
+                GradingCase(
+                    tokens: worst.sequence,
+                    targets: [
+                        .predict(position: worst.position, expected: worst.expected)
+                    ])
+            ], on: model)
         #expect(graded.first?.correct == false)
         #expect(graded.first?.margin == worst.margin)
     }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 import Testing
 @testable import CircuitGrader
@@ -42,10 +42,15 @@ struct BatchTests {
         while let ch = chars.popFirst() {
             if quoted {
                 if ch == "\"" { if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false } } else { field.append(ch) }
-            } else if ch == "\"" { quoted = true
-            } else if ch == "," { row.append(field); field = ""
-            } else if ch == "\n" { row.append(field); rows.append(row); row = []; field = ""
-            } else { field.append(ch) }
+            } else if ch == "\"" {
+                quoted = true
+            } else if ch == "," {
+                row.append(field); field = ""
+            } else if ch == "\n" {
+                row.append(field); rows.append(row); row = []; field = ""
+            } else {
+                field.append(ch)
+            }
         }
         let header = rows.removeFirst()
         return rows.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
@@ -121,7 +126,9 @@ struct BatchTests {
         #expect(doc["visibility"] == .string("visible") && doc["stdout_visibility"] == .string("hidden"))
         let tests = try #require(doc["tests"]?.array)
         #expect(tests.count == 5)
-        let allowed: Set<String> = ["score", "max_score", "status", "name", "name_format", "number", "output", "output_format", "tags", "visibility", "extra_data"]
+        let allowed: Set<String> = [
+            "score", "max_score", "status", "name", "name_format", "number", "output", "output_format", "tags", "visibility", "extra_data",
+        ]
         for t in tests {
             let o = try #require(t.object)
             #expect(Set(o.keys).isSubset(of: allowed))
@@ -148,8 +155,10 @@ struct BatchTests {
     }
 
     @Test func junitHasASuitePerExerciseACasePerFamilyAndTheCounterexample() throws {
-        let r = runCLI(["check", repoPath("submissions/reference/current-token-nopos.json"),
-                        repoPath("submissions/examples/current-token-nopos-no-default.json"), repoPath("missing.json"), "--format", "junit"])
+        let r = runCLI([
+            "check", repoPath("submissions/reference/current-token-nopos.json"),
+            repoPath("submissions/examples/current-token-nopos-no-default.json"), repoPath("missing.json"), "--format", "junit",
+        ])
         #expect(r.status == 2)
         let xml = r.out
         #expect(xml.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"circuit-grader\" tests=\"11\" failures=\"4\" errors=\"1\">"))
@@ -167,8 +176,11 @@ struct BatchTests {
         let capture = Capture()
         var output = capture.output
         output.environment = ["GITHUB_ACTIONS": "true"]
-        let status = CommandLineTool.run(arguments: ["check", repoPath("submissions/examples/current-token-nopos-no-default.json"),
-                                                     "--exercises", repoPath("exercises")], output: output)
+        let status = CommandLineTool.run(
+            arguments: [
+                "check", repoPath("submissions/examples/current-token-nopos-no-default.json"),
+                "--exercises", repoPath("exercises"),
+            ], output: output)
         #expect(status == 1)
         let annotations = capture.out.split(separator: "\n").filter { $0.hasPrefix("::error ") }
         #expect(annotations.count == 4)

@@ -101,11 +101,12 @@ struct BinaryFormatTests {
     func npzState() throws {
         let entries = try NPZReader.read(try fixture("state.npz"), file: "state.npz")
         #expect(entries.map(\.name) == ["embed.W_E", "blocks.0.attn.W_Q", "unembed.W_U"])
-        #expect(entries.map(\.tensor) == [
-            Tensor(shape: [3, 4], values: Expected.wE),
-            Tensor(shape: [2, 4, 3], values: Expected.wQ),
-            Tensor(shape: [3, 2], values: Expected.wU),
-        ])
+        #expect(
+            entries.map(\.tensor) == [
+                Tensor(shape: [3, 4], values: Expected.wE),
+                Tensor(shape: [2, 4, 3], values: Expected.wQ),
+                Tensor(shape: [3, 2], values: Expected.wU),
+            ])
         #expect(entries[1].tensor.slice(1) == Tensor(shape: [4, 3], values: Array(Expected.wQ[12...])))
     }
 
@@ -120,8 +121,11 @@ struct BinaryFormatTests {
     func npzZip64() throws {
         let entries = try NPZReader.read(try fixture("zip64.npz"), file: "zip64.npz")
         #expect(entries.map(\.name) == ["embed.W_E", "small"])
-        #expect(entries.map(\.tensor) == [Tensor(shape: [3, 4], values: Expected.wE),
-                                          Tensor(shape: [2, 3], values: Expected.small)])
+        #expect(
+            entries.map(\.tensor) == [
+                Tensor(shape: [3, 4], values: Expected.wE),
+                Tensor(shape: [2, 3], values: Expected.small),
+            ])
     }
 
     @Test("np.savez_compressed archives are refused with advice")
@@ -129,8 +133,9 @@ struct BinaryFormatTests {
         let error = #expect(throws: GraderError.self) {
             try NPZReader.read(try fixture("compressed.npz"), file: "compressed.npz")
         }
-        #expect(error?.description == "compressed.npz: embed.W_E: compressed entries are not supported; "
-            + "save with np.savez instead of np.savez_compressed")
+        #expect(
+            error?.description == "compressed.npz: embed.W_E: compressed entries are not supported; "
+                + "save with np.savez instead of np.savez_compressed")
     }
 
     @Test("CRC-32 of the standard check string")
@@ -145,8 +150,11 @@ struct BinaryFormatTests {
     func safetensorsState() throws {
         let (tensors, metadata) = try SafetensorsReader.read(try fixture("state.safetensors"), file: "s")
         #expect(tensors.map(\.name) == ["blocks.0.attn.W_Q", "embed.W_E"])
-        #expect(tensors.map(\.tensor) == [Tensor(shape: [2, 4, 3], values: Expected.wQ),
-                                          Tensor(shape: [3, 4], values: Expected.wE)])
+        #expect(
+            tensors.map(\.tensor) == [
+                Tensor(shape: [2, 4, 3], values: Expected.wQ),
+                Tensor(shape: [3, 4], values: Expected.wE),
+            ])
         #expect(metadata == ["exercise": "current-token/nopos"])
     }
 
@@ -154,8 +162,11 @@ struct BinaryFormatTests {
     func safetensorsHalf() throws {
         let (tensors, metadata) = try SafetensorsReader.read(try fixture("f16.safetensors"), file: "s")
         #expect(tensors.map(\.name) == ["half", "brain"])
-        #expect(tensors.map(\.tensor) == [Tensor(shape: [2, 2], values: [0.5, -2, 65504, 0x1p-24]),
-                                          Tensor(shape: [3], values: [1.5, -0.15625, 0x1p100])])
+        #expect(
+            tensors.map(\.tensor) == [
+                Tensor(shape: [2, 2], values: [0.5, -2, 65504, 0x1p-24]),
+                Tensor(shape: [3], values: [1.5, -0.15625, 0x1p100]),
+            ])
         #expect(metadata.isEmpty)
     }
 
@@ -163,11 +174,12 @@ struct BinaryFormatTests {
     func safetensorsIntegers() throws {
         let (tensors, _) = try SafetensorsReader.read(try fixture("ints.safetensors"), file: "s")
         #expect(tensors.map(\.name) == ["i64", "i32", "u8", "flags", "empty"])
-        #expect(tensors.map(\.tensor) == [
-            Tensor(shape: [2], values: [-5, 0x1p40]), Tensor(shape: [1, 2], values: [-7, 9]),
-            Tensor(shape: [3], values: [0, 128, 255]), Tensor(shape: [2], values: [1, 0]),
-            Tensor(shape: [0, 3], values: []),
-        ])
+        #expect(
+            tensors.map(\.tensor) == [
+                Tensor(shape: [2], values: [-5, 0x1p40]), Tensor(shape: [1, 2], values: [-7, 9]),
+                Tensor(shape: [3], values: [0, 128, 255]), Tensor(shape: [2], values: [1, 0]),
+                Tensor(shape: [0, 3], values: []),
+            ])
     }
 
     @Test("half-precision special values")
@@ -182,47 +194,63 @@ struct BinaryFormatTests {
     // MARK: - Bad input
 
     static let badInputs: [BadInputCase] = [
-        BadInputCase(id: "truncated npy", file: "truncated.npy", reader: .npy,
-                     words: ["truncated", "needs 48 bytes", "found 43"]),
-        BadInputCase(id: "trailing garbage after npy data", file: "trailing.npy", reader: .npy,
-                     words: ["4 unexpected bytes"]),
-        BadInputCase(id: "NaN in npy", file: "nan.npy", reader: .npy,
-                     words: ["tensor", "NaN", "flat index 5", "row 1, column 2", "finite"]),
-        BadInputCase(id: "-inf in float32 npy", file: "inf.npy", reader: .npy,
-                     words: ["-infinity", "flat index 1", "row 0, column 1"]),
+        BadInputCase(
+            id: "truncated npy", file: "truncated.npy", reader: .npy,
+            words: ["truncated", "needs 48 bytes", "found 43"]),
+        BadInputCase(
+            id: "trailing garbage after npy data", file: "trailing.npy", reader: .npy,
+            words: ["4 unexpected bytes"]),
+        BadInputCase(
+            id: "NaN in npy", file: "nan.npy", reader: .npy,
+            words: ["tensor", "NaN", "flat index 5", "row 1, column 2", "finite"]),
+        BadInputCase(
+            id: "-inf in float32 npy", file: "inf.npy", reader: .npy,
+            words: ["-infinity", "flat index 1", "row 0, column 1"]),
         BadInputCase(id: "bad magic", file: "badmagic.npy", reader: .npy, words: ["not a .npy file", "magic"]),
-        BadInputCase(id: "header without shape", file: "badheader.npy", reader: .npy,
-                     words: ["bad .npy header", "'shape' is missing"]),
-        BadInputCase(id: "huge declared shape", file: "huge_shape.npy", reader: .npy,
-                     words: ["100000", "limit is 4096"]),
-        BadInputCase(id: "object dtype", file: "object.npy", reader: .npy,
-                     words: ["'|O'", "Python objects", "not supported"]),
-        BadInputCase(id: "structured dtype", file: "structured.npy", reader: .npy,
-                     words: ["structured arrays", "not supported"]),
+        BadInputCase(
+            id: "header without shape", file: "badheader.npy", reader: .npy,
+            words: ["bad .npy header", "'shape' is missing"]),
+        BadInputCase(
+            id: "huge declared shape", file: "huge_shape.npy", reader: .npy,
+            words: ["100000", "limit is 4096"]),
+        BadInputCase(
+            id: "object dtype", file: "object.npy", reader: .npy,
+            words: ["'|O'", "Python objects", "not supported"]),
+        BadInputCase(
+            id: "structured dtype", file: "structured.npy", reader: .npy,
+            words: ["structured arrays", "not supported"]),
         BadInputCase(id: "complex dtype", file: "complex.npy", reader: .npy, words: ["complex numbers"]),
         BadInputCase(id: "string dtype", file: "strings.npy", reader: .npy, words: ["strings", "not supported"]),
         BadInputCase(id: "npz given as npy", file: "state.npz", reader: .npy, words: ["zip archive"]),
         BadInputCase(id: "random bytes as npy", file: "random.bin", reader: .npy, words: ["not a .npy file"]),
         BadInputCase(id: "empty npy", file: "empty.bin", reader: .npy, words: ["empty"]),
-        BadInputCase(id: "npz with a corrupted entry", file: "crc.npz", reader: .npz,
-                     words: ["embed.W_E.npy", "CRC-32 mismatch"]),
-        BadInputCase(id: "npz cut short", file: "state.npz", reader: .npz,
-                     words: ["not a zip archive, or a truncated one"], dropLast: 30),
+        BadInputCase(
+            id: "npz with a corrupted entry", file: "crc.npz", reader: .npz,
+            words: ["embed.W_E.npy", "CRC-32 mismatch"]),
+        BadInputCase(
+            id: "npz cut short", file: "state.npz", reader: .npz,
+            words: ["not a zip archive, or a truncated one"], dropLast: 30),
         BadInputCase(id: "npy given as npz", file: "small.npy", reader: .npz, words: ["not a zip archive"]),
         BadInputCase(id: "random bytes as npz", file: "random.bin", reader: .npz, words: ["not a zip archive"]),
         BadInputCase(id: "empty npz", file: "empty.bin", reader: .npz, words: ["empty"]),
-        BadInputCase(id: "safetensors offsets out of range", file: "offsets.safetensors", reader: .safetensors,
-                     words: ["w", "data_offsets [0, 400]", "16-byte data buffer"]),
-        BadInputCase(id: "safetensors size mismatch", file: "badsize.safetensors", reader: .safetensors,
-                     words: ["needs 24 bytes", "span 16"]),
-        BadInputCase(id: "safetensors cut short", file: "state.safetensors", reader: .safetensors,
-                     words: ["embed.W_E", "data_offsets [96, 192]", "182-byte data buffer"], dropLast: 10),
-        BadInputCase(id: "inf in safetensors", file: "nan.safetensors", reader: .safetensors,
-                     words: ["w", "+infinity", "row 1, column 0"]),
-        BadInputCase(id: "safetensors header larger than the file", file: "header_too_big.safetensors",
-                     reader: .safetensors, words: ["header size", "only 2"]),
-        BadInputCase(id: "random bytes as safetensors", file: "random.bin", reader: .safetensors,
-                     words: ["header size"]),
+        BadInputCase(
+            id: "safetensors offsets out of range", file: "offsets.safetensors", reader: .safetensors,
+            words: ["w", "data_offsets [0, 400]", "16-byte data buffer"]),
+        BadInputCase(
+            id: "safetensors size mismatch", file: "badsize.safetensors", reader: .safetensors,
+            words: ["needs 24 bytes", "span 16"]),
+        BadInputCase(
+            id: "safetensors cut short", file: "state.safetensors", reader: .safetensors,
+            words: ["embed.W_E", "data_offsets [96, 192]", "182-byte data buffer"], dropLast: 10),
+        BadInputCase(
+            id: "inf in safetensors", file: "nan.safetensors", reader: .safetensors,
+            words: ["w", "+infinity", "row 1, column 0"]),
+        BadInputCase(
+            id: "safetensors header larger than the file", file: "header_too_big.safetensors",
+            reader: .safetensors, words: ["header size", "only 2"]),
+        BadInputCase(
+            id: "random bytes as safetensors", file: "random.bin", reader: .safetensors,
+            words: ["header size"]),
         BadInputCase(id: "empty safetensors", file: "empty.bin", reader: .safetensors, words: ["empty"]),
     ]
 
@@ -239,8 +267,10 @@ struct BinaryFormatTests {
     }
 
     static let badHeaders: [(header: String, words: [String])] = [
-        ("{'descr': '<f8', 'fortran_order': False, 'shape': (4096, 4096, 4096), }",
-         ["too many elements", "limit is 4000000"]),
+        (
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (4096, 4096, 4096), }",
+            ["too many elements", "limit is 4000000"]
+        ),
         ("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999,), }", ["too large"]),
         ("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }", ["non-negative"]),
         ("{'descr': '<f8', 'fortran_order': False, 'shape': [2], }", ["tuple"]),
@@ -269,9 +299,11 @@ struct BinaryFormatTests {
 
     static let badSafetensorsHeaders: [(header: String, dataSize: Int, words: [String])] = [
         (#"{"w":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}}"#, 1, ["'F8_E4M3' is not supported"]),
-        (#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"#
-            + #""v":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
-         8, ["v", "overlaps that of 'w'"]),
+        (
+            #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"#
+                + #""v":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+            8, ["v", "overlaps that of 'w'"]
+        ),
         (#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, 8, ["bytes 0..<4 are unused"]),
         (#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, 8, ["4 bytes after the last tensor"]),
         (#"{"__metadata__":{"a":1}}"#, 0, ["__metadata__", "should be a string"]),
@@ -302,10 +334,11 @@ struct BinaryFormatTests {
 
     // MARK: - Robustness
 
-    static let validFixtures = npyCases.map(\.file) + [
-        "state.npz", "positional.npz", "zip64.npz", "compressed.npz",
-        "state.safetensors", "f16.safetensors", "ints.safetensors",
-    ]
+    static let validFixtures =
+        npyCases.map(\.file) + [
+            "state.npz", "positional.npz", "zip64.npz", "compressed.npz",
+            "state.safetensors", "f16.safetensors", "ints.safetensors",
+        ]
 
     @Test("2000 random mutations of a valid file only ever read or throw GraderError", arguments: validFixtures)
     func mutations(_ name: String) throws {
@@ -334,7 +367,8 @@ struct BinaryFormatTests {
         if kind != 1 {
             let interesting: [UInt8] = [0x00, 0xFF, 0x7F, 0x80, 0x01]
             for _ in 0...random.int(in: 0...3) where !result.isEmpty {
-                let byte = random.int(in: 0...1) == 0
+                let byte =
+                    random.int(in: 0...1) == 0
                     ? interesting[random.int(in: 0...(interesting.count - 1))]
                     : UInt8(truncatingIfNeeded: random.next())
                 result[random.int(in: 0...(result.count - 1))] = byte
@@ -346,7 +380,6 @@ struct BinaryFormatTests {
         return result
     }
 }
-
 
 /// The 64-bit FNV-1a hash of `text`, a seed that does not change between runs.
 private func fnv1a(_ text: String) -> UInt64 {

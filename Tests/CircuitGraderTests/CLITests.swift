@@ -34,7 +34,7 @@ struct CLITests {
         #expect(r.status == 0)
         let doc = try JSONParser.parse(Array(r.out.utf8), file: "stdout")
         let positions = try #require(doc.object?["positions"]?.array)
-        #expect(positions.count == 4) // BOS + 3 tokens
+        #expect(positions.count == 4)  // BOS + 3 tokens
         let last = try #require(positions[3].object)
         #expect(last["token"] == .string("A"))
         #expect(last["prediction"] == .string("B"))
@@ -90,7 +90,9 @@ struct CLITests {
         UsageCase(id: "missing option value", arguments: ["explain", "x.json", "--sequence"], message: "--sequence needs a value"),
         UsageCase(id: "bad format", arguments: ["list", "--format", "xml"], message: "--format xml is not available"),
         UsageCase(id: "unknown exercise", arguments: ["show", "current-tokn/nopos"], message: "unknown exercise \"current-tokn/nopos\""),
-        UsageCase(id: "token outside the vocabulary", arguments: ["explain", "submissions/reference/current-token-nopos.json", "--sequence", "A Z"], message: "\"Z\" is not in the vocabulary"),
+        UsageCase(
+            id: "token outside the vocabulary", arguments: ["explain", "submissions/reference/current-token-nopos.json", "--sequence", "A Z"],
+            message: "\"Z\" is not in the vocabulary"),
     ])
     func usageErrorsExitTwoWithOneLine(_ c: UsageCase) {
         let args = c.arguments.map { $0.hasPrefix("submissions/") ? repoPath($0) : $0 }
@@ -105,8 +107,14 @@ struct CLITests {
 /// `check`'s searches beyond the graded families: reported, never scored.
 struct ProbeTests {
     @Test func exhaustiveVerifiesTheReferenceAndFindsTheKnownBadsFirstFailure() throws {
-        let good = runCLI(["check", repoPath("submissions/reference/current-token-nopos.json"), "--exhaustive", "--exhaustive-limit", "400", "--budget", "0", "--format", "json"])
-        let bad = runCLI(["check", repoPath("submissions/examples/current-token-nopos-no-default.json"), "--exhaustive", "--exhaustive-limit", "400", "--budget", "0", "--format", "json"])
+        let good = runCLI([
+            "check", repoPath("submissions/reference/current-token-nopos.json"), "--exhaustive", "--exhaustive-limit", "400", "--budget", "0", "--format",
+            "json",
+        ])
+        let bad = runCLI([
+            "check", repoPath("submissions/examples/current-token-nopos-no-default.json"), "--exhaustive", "--exhaustive-limit", "400", "--budget", "0",
+            "--format", "json",
+        ])
         #expect(good.status == 0)
         #expect(bad.status == 1)
         func probe(_ out: String) throws -> [String: JSONValue] {

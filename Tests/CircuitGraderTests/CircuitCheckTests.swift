@@ -5,9 +5,11 @@ import Testing
 struct CircuitCheckTests {
     func evaluate(_ product: [String], rows: [String]? = nil, columns: [String]? = nil, _ predicate: CircuitCheck.Predicate) throws -> Bool {
         let (_, spec, model) = try loadModel(repoPath("submissions/reference/virtual-head-ov.json"))
-        let factors = product.map { text -> CircuitCheck.Factor in
+        let factors = try product.map { text -> CircuitCheck.Factor in
             let parts = text.split(separator: ".")
-            return CircuitCheck.Factor(head: HeadRef(String(parts[0]))!, kind: CircuitCheck.Factor.Kind(rawValue: String(parts[1]))!)
+            let head = try #require(HeadRef(String(parts[0])))
+            let kind = try #require(CircuitCheck.Factor.Kind(rawValue: String(parts[1])))
+            return CircuitCheck.Factor(head: head, kind: kind)
         }
         let check = CircuitCheck(id: "t", title: "t", product: factors, rows: rows, columns: columns, predicate: predicate)
         return CircuitEvaluator(spec: spec, model: model).evaluate(check, index: 0).correct

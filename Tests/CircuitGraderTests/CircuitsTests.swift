@@ -42,22 +42,30 @@ struct CircuitsTests {
 
     /// Residual dims 0..3. Head a reads dim 0 and writes dim 2 (`E(0, 2)`) unless said otherwise.
     static let compositionCases: [CompositionCase] = [
-        CompositionCase(id: "b reads dims orthogonal to what a writes: all three are 0",
-                        ovA: unit(0, 2), qkB: unit(1, 3), ovB: unit(3, 0), q: 0, k: 0, v: 0),
-        CompositionCase(id: "b's keys read exactly a's output dim: K = 1, Q = 0",
-                        ovA: unit(0, 2), qkB: unit(1, 2), ovB: unit(3, 0), q: 0, k: 1, v: 0),
-        CompositionCase(id: "b's queries read exactly a's output dim: Q = 1, K = 0",
-                        ovA: unit(0, 2), qkB: unit(2, 1), ovB: unit(3, 0), q: 1, k: 0, v: 0),
-        CompositionCase(id: "b's values read exactly a's output dim: V = 1",
-                        ovA: unit(0, 2), qkB: unit(1, 3), ovB: unit(2, 3), q: 0, k: 0, v: 1),
-        CompositionCase(id: "a writes two dims equally, b's keys read one: K = 1/sqrt(2)",
-                        ovA: unit(0, 2) + unit(0, 3), qkB: unit(1, 2), ovB: unit(1, 0), q: 0, k: 1 / 2.0.squareRoot(), v: 0),
-        CompositionCase(id: "a writes two dims equally, b's values read one: V = 1/sqrt(2)",
-                        ovA: unit(0, 2) + unit(0, 3), qkB: unit(0, 1), ovB: unit(3, 0), q: 0, k: 0, v: 1 / 2.0.squareRoot()),
-        CompositionCase(id: "b queries and keys both a's dim (W_QK = E(2,2)): Q = K = 1",
-                        ovA: unit(0, 2), qkB: unit(2, 2), ovB: unit(0, 1), q: 1, k: 1, v: 0),
-        CompositionCase(id: "a's output scaled by 7 leaves every score unchanged",
-                        ovA: 7 * unit(0, 2), qkB: unit(1, 2), ovB: unit(2, 3), q: 0, k: 1, v: 1),
+        CompositionCase(
+            id: "b reads dims orthogonal to what a writes: all three are 0",
+            ovA: unit(0, 2), qkB: unit(1, 3), ovB: unit(3, 0), q: 0, k: 0, v: 0),
+        CompositionCase(
+            id: "b's keys read exactly a's output dim: K = 1, Q = 0",
+            ovA: unit(0, 2), qkB: unit(1, 2), ovB: unit(3, 0), q: 0, k: 1, v: 0),
+        CompositionCase(
+            id: "b's queries read exactly a's output dim: Q = 1, K = 0",
+            ovA: unit(0, 2), qkB: unit(2, 1), ovB: unit(3, 0), q: 1, k: 0, v: 0),
+        CompositionCase(
+            id: "b's values read exactly a's output dim: V = 1",
+            ovA: unit(0, 2), qkB: unit(1, 3), ovB: unit(2, 3), q: 0, k: 0, v: 1),
+        CompositionCase(
+            id: "a writes two dims equally, b's keys read one: K = 1/sqrt(2)",
+            ovA: unit(0, 2) + unit(0, 3), qkB: unit(1, 2), ovB: unit(1, 0), q: 0, k: 1 / 2.0.squareRoot(), v: 0),
+        CompositionCase(
+            id: "a writes two dims equally, b's values read one: V = 1/sqrt(2)",
+            ovA: unit(0, 2) + unit(0, 3), qkB: unit(0, 1), ovB: unit(3, 0), q: 0, k: 0, v: 1 / 2.0.squareRoot()),
+        CompositionCase(
+            id: "b queries and keys both a's dim (W_QK = E(2,2)): Q = K = 1",
+            ovA: unit(0, 2), qkB: unit(2, 2), ovB: unit(0, 1), q: 1, k: 1, v: 0),
+        CompositionCase(
+            id: "a's output scaled by 7 leaves every score unchanged",
+            ovA: 7 * unit(0, 2), qkB: unit(1, 2), ovB: unit(2, 3), q: 0, k: 1, v: 1),
     ]
 
     @Test(arguments: compositionCases)
@@ -69,8 +77,9 @@ struct CircuitsTests {
     }
 
     @Test func aScoreWithAZeroFactorIsUndefined() {
-        let s = CompositionScore(from: HeadRef(layer: 0, head: 0), to: HeadRef(layer: 1, head: 0),
-                                 wOVa: Matrix(zeros: 4, 4), wQKb: unit(1, 2), wOVb: unit(2, 3))
+        let s = CompositionScore(
+            from: HeadRef(layer: 0, head: 0), to: HeadRef(layer: 1, head: 0),
+            wOVa: Matrix(zeros: 4, 4), wQKb: unit(1, 2), wOVb: unit(2, 3))
         #expect(s.q == nil && s.k == nil && s.v == nil)
         #expect(CompositionScore.ratio(unit(0, 1), Matrix(zeros: 4, 4)) == nil)
     }
@@ -93,12 +102,16 @@ struct CircuitsTests {
     @Test func pairsRunFromEveryEarlierLayerToEveryLaterOneOnly() {
         let head = AttentionHead(wQK: unit(0, 1), wOV: unit(1, 2))
         let layer = AttentionLayer(heads: [head, head], bO: [0, 0, 0, 0])
-        let model = Transformer(wE: Matrix.identity(4), wPos: nil, wU: Matrix.identity(4), bU: [0, 0, 0, 0],
-                                layers: [layer, layer, AttentionLayer(heads: [head], bO: [0, 0, 0, 0])],
-                                positional: .none, causal: true, attentionScale: 1)
+        let model = Transformer(
+            wE: Matrix.identity(4), wPos: nil, wU: Matrix.identity(4), bU: [0, 0, 0, 0],
+            layers: [layer, layer, AttentionLayer(heads: [head], bO: [0, 0, 0, 0])],
+            positional: .none, causal: true, attentionScale: 1)
         let pairs = CompositionScore.all(model).map { "\($0.from)>\($0.to)" }
-        #expect(pairs == ["L0H0>L1H0", "L0H0>L1H1", "L0H0>L2H0", "L0H1>L1H0", "L0H1>L1H1", "L0H1>L2H0",
-                          "L1H0>L2H0", "L1H1>L2H0"])
+        #expect(
+            pairs == [
+                "L0H0>L1H0", "L0H0>L1H1", "L0H0>L2H0", "L0H1>L1H0", "L0H1>L1H1", "L0H1>L2H0",
+                "L1H0>L2H0", "L1H1>L2H0",
+            ])
     }
 
     @Test func theInductionReferenceComposesThroughKeysOnly() throws {

@@ -9,7 +9,6 @@ import Testing
 
 // MARK: - Seeded random models
 
-
 /// Random entries in [-2, 2]; with `sparse`, about a third are exactly 0 (the kernels skip zero inputs).
 private func randomValues(_ n: Int, sparse: Bool, _ rng: inout SeededRandom) -> [Double] {
     (0..<n).map { _ in sparse && Int.random(in: 0..<3, using: &rng) == 0 ? 0 : Double.random(in: -2...2, using: &rng) }
@@ -21,23 +20,28 @@ private func randomMatrix(_ rows: Int, _ columns: Int, sparse: Bool, _ rng: inou
 
 /// Two layers of two heads, `dModel` 7, `dHead` 3, 5 tokens, 6 outputs, `nCtx` 9; v is 3 wide for odd
 /// seeds and 4 wide for even ones (`W_V` may have other columns than `W_Q`).
-private func randomModel(seed: UInt64, positional: PositionalMode, biases: Bool, sparse: Bool,
-                         causal: Bool = true) -> Transformer {
+private func randomModel(
+    seed: UInt64, positional: PositionalMode, biases: Bool, sparse: Bool,
+    causal: Bool = true
+) -> Transformer {
     var rng = SeededRandom(seed: seed)
     let dModel = 7, dHead = 3, dValue = seed % 2 == 0 ? 4 : 3
     let layers = (0..<2).map { _ in
-        AttentionLayer(heads: (0..<2).map { _ in
-            AttentionHead(wQ: randomMatrix(dModel, dHead, sparse: sparse, &rng), wK: randomMatrix(dModel, dHead, sparse: sparse, &rng),
-                          wV: randomMatrix(dModel, dValue, sparse: sparse, &rng), wO: randomMatrix(dValue, dModel, sparse: sparse, &rng),
-                          bQ: biases ? randomValues(dHead, sparse: sparse, &rng) : nil,
-                          bK: biases ? randomValues(dHead, sparse: sparse, &rng) : nil,
-                          bV: biases ? randomValues(dValue, sparse: sparse, &rng) : nil)
-        }, bO: biases ? randomValues(dModel, sparse: sparse, &rng) : Array(repeating: 0, count: dModel))
+        AttentionLayer(
+            heads: (0..<2).map { _ in
+                AttentionHead(
+                    wQ: randomMatrix(dModel, dHead, sparse: sparse, &rng), wK: randomMatrix(dModel, dHead, sparse: sparse, &rng),
+                    wV: randomMatrix(dModel, dValue, sparse: sparse, &rng), wO: randomMatrix(dValue, dModel, sparse: sparse, &rng),
+                    bQ: biases ? randomValues(dHead, sparse: sparse, &rng) : nil,
+                    bK: biases ? randomValues(dHead, sparse: sparse, &rng) : nil,
+                    bV: biases ? randomValues(dValue, sparse: sparse, &rng) : nil)
+            }, bO: biases ? randomValues(dModel, sparse: sparse, &rng) : Array(repeating: 0, count: dModel))
     }
-    return Transformer(wE: randomMatrix(5, dModel, sparse: sparse, &rng),
-                       wPos: positional == .none ? nil : randomMatrix(9, dModel, sparse: sparse, &rng),
-                       wU: randomMatrix(dModel, 6, sparse: sparse, &rng), bU: randomValues(6, sparse: sparse, &rng),
-                       layers: layers, positional: positional, causal: causal, attentionScale: 0.8)
+    return Transformer(
+        wE: randomMatrix(5, dModel, sparse: sparse, &rng),
+        wPos: positional == .none ? nil : randomMatrix(9, dModel, sparse: sparse, &rng),
+        wU: randomMatrix(dModel, 6, sparse: sparse, &rng), bU: randomValues(6, sparse: sparse, &rng),
+        layers: layers, positional: positional, causal: causal, attentionScale: 0.8)
 }
 
 private func bits(_ values: some Sequence<Double>) -> [UInt64] { values.map(\.bitPattern) }
@@ -61,22 +65,27 @@ private func graderReference(_ spec: ExerciseSpec, _ model: Transformer, maxLeng
     let rule = try #require(spec.defaultRule)
     let sequences = preorder(alphabet: spec.vocab.count, maxLength: maxLength).map { $0.map { spec.vocab[$0] } }
     let cases = sequences.map { tokens in
-        GradingCase(tokens: tokens, targets: rule.labels(tokens).enumerated().compactMap { t, label in
-            label.map { Target.predict(position: t, expected: $0) }
-        })
+        GradingCase(
+            tokens: tokens,
+            targets: rule.labels(tokens).enumerated().compactMap { t, label in
+                label.map { Target.predict(position: t, expected: $0) }
+            })
     }
     let results = Grader(spec: spec).evaluate(cases, on: model)
     var positions = 0
     for r in results {
         positions += 1
         guard !r.correct, case .predict(let p, let expected) = r.target else { continue }
-        let counterexample = ExhaustiveCounterexample(sequence: sequences[r.caseIndex], position: p, expected: expected,
-                                                      found: r.found, margin: r.margin ?? .nan)
-        return ExhaustiveResult(exercise: spec.id, tokens: spec.vocab, maxLength: maxLength, sequences: r.caseIndex + 1,
-                                positions: positions, counterexample: counterexample)
+        let counterexample = ExhaustiveCounterexample(
+            sequence: sequences[r.caseIndex], position: p, expected: expected,
+            found: r.found, margin: r.margin ?? .nan)
+        return ExhaustiveResult(
+            exercise: spec.id, tokens: spec.vocab, maxLength: maxLength, sequences: r.caseIndex + 1,
+            positions: positions, counterexample: counterexample)
     }
-    return ExhaustiveResult(exercise: spec.id, tokens: spec.vocab, maxLength: maxLength, sequences: sequences.count,
-                            positions: positions, counterexample: nil)
+    return ExhaustiveResult(
+        exercise: spec.id, tokens: spec.vocab, maxLength: maxLength, sequences: sequences.count,
+        positions: positions, counterexample: nil)
 }
 
 /// current-token/pos's reference plus a planted head that attends to the first `window` student positions
@@ -89,7 +98,7 @@ func plantedLeadingABug(window: Int) throws -> (ExerciseSpec, Transformer) {
     func dim(_ name: String) throws -> Int { try #require(spec.layout.index(of: name), "no dim \(name)") }
     var wQ = Matrix(zeros: d, 1), wK = Matrix(zeros: d, 1), wV = Matrix(zeros: d, 1), wO = Matrix(zeros: 1, d)
     for token in spec.inputTokens { wQ[try dim("tok:\(token)"), 0] = 1 }
-    for p in 1...window { wK[try dim("pos:\(p)"), 0] = 20 }   // model position p = student position p - 1
+    for p in 1...window { wK[try dim("pos:\(p)"), 0] = 20 }  // model position p = student position p - 1
     wV[try dim("tok:A"), 0] = 1
     wO[0, try dim("out:B")] = 0.55
     var model = reference
@@ -101,8 +110,9 @@ func plantedLeadingABug(window: Int) throws -> (ExerciseSpec, Transformer) {
 struct ExhaustiveTests {
     // MARK: prefix sharing is exact
 
-    @Test("prefix-shared logits equal whole-sequence logits bit for bit",
-          arguments: [PositionalMode.none, .learned, .sinusoidal, .shortformer])
+    @Test(
+        "prefix-shared logits equal whole-sequence logits bit for bit",
+        arguments: [PositionalMode.none, .learned, .sinusoidal, .shortformer])
     func prefixMatchesWholeSequence(positional: PositionalMode) {
         var rng = SeededRandom(seed: 77)
         var mismatches: [String] = []
@@ -134,7 +144,7 @@ struct ExhaustiveTests {
     func walkMatchesBatchedForward() {
         for positional in [PositionalMode.learned, .shortformer] {
             let model = randomModel(seed: 9, positional: positional, biases: true, sparse: true)
-            let sequences = preorder(alphabet: 3, maxLength: 5)   // 363 sequences
+            let sequences = preorder(alphabet: 3, maxLength: 5)  // 363 sequences
             let traces = model.forward(batch: sequences)
             let prefix = PrefixForward(model: model, capacity: 5)
             var mismatches: [[Int]] = []
@@ -199,10 +209,14 @@ struct ExhaustiveTests {
         let (planted, model) = try plantedLeadingABug(window: 2)
         var spec = planted
         let plan = LabelPlan(predict: .tokenAtOffset(offset: 1, map: ["A": "B"]), positions: .all, attention: [])
-        let generator = SequenceGenerator(count: 1, length: 1...3, tokens: spec.vocab, variableTokens: spec.vocab,
-                                          plants: [], distinct: [])
-        spec.families = [ExerciseSpec.Family(id: "ahead", title: "ahead", points: 1, visibility: .visible, passAccuracy: 1,
-                                             minMargin: 0, source: .generated(generator, plan))]
+        let generator = SequenceGenerator(
+            count: 1, length: 1...3, tokens: spec.vocab, variableTokens: spec.vocab,
+            plants: [], distinct: [])
+        spec.families = [
+            ExerciseSpec.Family(
+                id: "ahead", title: "ahead", points: 1, visibility: .visible, passAccuracy: 1,
+                minMargin: 0, source: .generated(generator, plan))
+        ]
         let verifier = try ExhaustiveVerifier(spec: spec, model: model, maxLength: 4)
         let result = verifier.run()
         #expect(!result.verified)
@@ -225,9 +239,9 @@ struct ExhaustiveTests {
     @Test("the default length is the longest that fits the limit; too many sequences is an error")
     func limits() throws {
         let (_, spec, model) = try loadModel(repoPath("submissions/reference/current-token-nopos.json"))
-        #expect(try ExhaustiveVerifier(spec: spec, model: model, limit: 100).maxLength == 3)        // 4 + 16 + 64 = 84
+        #expect(try ExhaustiveVerifier(spec: spec, model: model, limit: 100).maxLength == 3)  // 4 + 16 + 64 = 84
         #expect(try ExhaustiveVerifier(spec: spec, model: model, limit: 84).maxLength == 3)
-        #expect(try ExhaustiveVerifier(spec: spec, model: model).maxLength == 10)                   // 1,398,100 sequences
+        #expect(try ExhaustiveVerifier(spec: spec, model: model).maxLength == 10)  // 1,398,100 sequences
         #expect(throws: GraderError.self) { try ExhaustiveVerifier(spec: spec, model: model, maxLength: 4, limit: 100) }
         #expect(throws: GraderError.self) { try ExhaustiveVerifier(spec: spec, model: model, limit: 3) }
         #expect(throws: GraderError.self) { try ExhaustiveVerifier(spec: spec, model: model, maxLength: 12) }

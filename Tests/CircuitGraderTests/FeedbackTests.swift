@@ -22,8 +22,9 @@ private struct HTMLHeatmapTable {
             let rows = table.components(separatedBy: "<tr").dropFirst().map { row in
                 row.components(separatedBy: "data-v=\"").dropFirst().compactMap { Double($0.prefix { $0 != "\"" }) }
             }.filter { !$0.isEmpty }
-            return HTMLHeatmapTable(kind: attribute("data-kind", tag) ?? "", head: attribute("data-head", tag) ?? "",
-                                    sequence: attribute("data-sequence", tag), rows: rows)
+            return HTMLHeatmapTable(
+                kind: attribute("data-kind", tag) ?? "", head: attribute("data-head", tag) ?? "",
+                sequence: attribute("data-sequence", tag), rows: rows)
         }
     }
 
@@ -61,7 +62,7 @@ struct FeedbackTests {
             let title = try #require(lines.firstIndex { $0.hasPrefix("L\(l)H0 attention") })
             for (q, label) in labels.enumerated() {
                 let row = try #require(lines[title...].first { $0.hasPrefix("  \(label) ") }, "row \(label) of L\(l)H0")
-                let cells = row.dropFirst(2 + 11).split(separator: " ").map(String.init)   // after the label column
+                let cells = row.dropFirst(2 + 11).split(separator: " ").map(String.init)  // after the label column
                 #expect(cells.count == labels.count, "\(row)")
                 for (k, cell) in cells.enumerated() {
                     let w = layer[0][q, k]
@@ -74,15 +75,15 @@ struct FeedbackTests {
 
     @Test func explainTextShowsWritesAndLogitsAsTheEngineComputedThem() throws {
         let (_, spec, model) = try loadModel(currentToken)
-        let trace = model.forward([spec.vocab.count, 0, 2, 0])   // BOS A C A
+        let trace = model.forward([spec.vocab.count, 0, 2, 0])  // BOS A C A
         let text = Explanation(spec: spec, model: model, tokens: ["A", "C", "A"]).text
         let lines = text.split(separator: "\n").map(String.init)
         let wrote = try #require(lines.firstIndex { $0.hasPrefix("L0H0 wrote") })
-        #expect(lines[wrote + 1].split(separator: " ").last == "out:B")   // the only dim the head changes
+        #expect(lines[wrote + 1].split(separator: " ").last == "out:B")  // the only dim the head changes
         let outB = try #require(spec.layout.index(of: "out:B"))
-        #expect(lines[wrote + 3].hasSuffix(" " + TargetEvaluator.format(trace.headOutputs[0][0][1, outB])))   // 0 A
+        #expect(lines[wrote + 3].hasSuffix(" " + TargetEvaluator.format(trace.headOutputs[0][0][1, outB])))  // 0 A
         let logits = try #require(lines.firstIndex { $0.hasPrefix("logits and prediction") })
-        let last = lines[logits + 5].split(separator: " ").map(String.init)   // 2 A
+        let last = lines[logits + 5].split(separator: " ").map(String.init)  // 2 A
         #expect(last == ["2", "A"] + (0..<spec.outputs.count).map { TargetEvaluator.format(trace.logits[3, $0]) } + ["B", "B"])
     }
 
@@ -174,12 +175,13 @@ struct FeedbackTests {
         for forbidden in ["http://", "https://", "<script src", "<link", "@import", "url("] {
             #expect(!html.contains(forbidden), "found \(forbidden)")
         }
-        #expect(html.contains("title=\"L1H0 query"))   // hover values
+        #expect(html.contains("title=\"L1H0 query"))  // hover values
     }
 
     @Test func htmlReportKeepsUnreadableSubmissionsAsErrors() throws {
-        let html = HTMLReport.render([.error(GraderError(file: "x<y>.json", "no such file or folder"), exercise: nil)],
-                                     catalog: try repoCatalog(), exercise: nil)
+        let html = HTMLReport.render(
+            [.error(GraderError(file: "x<y>.json", "no such file or folder"), exercise: nil)],
+            catalog: try repoCatalog(), exercise: nil)
         #expect(html.contains("x&lt;y&gt;.json"))
         #expect(html.contains("could not be graded"))
     }

@@ -39,8 +39,10 @@ private func firstMismatch(_ actual: Matrix, _ expected: Matrix, _ tolerance: Ma
 }
 
 /// Records an issue naming the first entry that differs.
-private func expectMatrix(_ actual: Matrix, _ expected: Matrix, _ tolerance: MatrixTolerance, _ what: String,
-                          sourceLocation: SourceLocation = #_sourceLocation) {
+private func expectMatrix(
+    _ actual: Matrix, _ expected: Matrix, _ tolerance: MatrixTolerance, _ what: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     let mismatch = firstMismatch(actual, expected, tolerance)
     #expect(mismatch == nil, "\(what): \(mismatch ?? "")", sourceLocation: sourceLocation)
 }
@@ -64,7 +66,6 @@ private func bitwiseEqual(_ a: ForwardTrace, _ b: ForwardTrace) -> Bool {
 
 // MARK: - Seeded random models
 
-
 private func randomVector(_ n: Int, _ rng: inout SeededRandom) -> [Double] {
     (0..<n).map { _ in Double.random(in: -1...1, using: &rng) }
 }
@@ -75,25 +76,30 @@ private func randomMatrix(_ rows: Int, _ columns: Int, _ rng: inout SeededRandom
 
 /// A random factored head; with `biases: false` all of b_Q, b_K, b_V are zero.
 private func randomHead(dModel: Int, dHead: Int, biases: Bool, _ rng: inout SeededRandom) -> AttentionHead {
-    AttentionHead(wQ: randomMatrix(dModel, dHead, &rng), wK: randomMatrix(dModel, dHead, &rng),
-                  wV: randomMatrix(dModel, dHead, &rng), wO: randomMatrix(dHead, dModel, &rng),
-                  bQ: biases ? randomVector(dHead, &rng) : nil, bK: biases ? randomVector(dHead, &rng) : nil,
-                  bV: biases ? randomVector(dHead, &rng) : nil)
+    AttentionHead(
+        wQ: randomMatrix(dModel, dHead, &rng), wK: randomMatrix(dModel, dHead, &rng),
+        wV: randomMatrix(dModel, dHead, &rng), wO: randomMatrix(dHead, dModel, &rng),
+        bQ: biases ? randomVector(dHead, &rng) : nil, bK: biases ? randomVector(dHead, &rng) : nil,
+        bV: biases ? randomVector(dHead, &rng) : nil)
 }
 
-private func randomTransformer(seed: UInt64, dVocab: Int, dModel: Int, dHead: Int, headsPerLayer: [Int],
-                               nCtx: Int, nOutputs: Int, positional: PositionalMode, causal: Bool,
-                               biases: Bool) -> Transformer {
+private func randomTransformer(
+    seed: UInt64, dVocab: Int, dModel: Int, dHead: Int, headsPerLayer: [Int],
+    nCtx: Int, nOutputs: Int, positional: PositionalMode, causal: Bool,
+    biases: Bool
+) -> Transformer {
     var rng = SeededRandom(seed: seed)
     let layers = headsPerLayer.map { n in
-        AttentionLayer(heads: (0..<n).map { _ in randomHead(dModel: dModel, dHead: dHead, biases: biases, &rng) },
-                       bO: randomVector(dModel, &rng))
+        AttentionLayer(
+            heads: (0..<n).map { _ in randomHead(dModel: dModel, dHead: dHead, biases: biases, &rng) },
+            bO: randomVector(dModel, &rng))
     }
-    return Transformer(wE: randomMatrix(dVocab, dModel, &rng),
-                       wPos: positional == .none ? nil : randomMatrix(nCtx, dModel, &rng),
-                       wU: randomMatrix(dModel, nOutputs, &rng), bU: randomVector(nOutputs, &rng),
-                       layers: layers, positional: positional, causal: causal,
-                       attentionScale: 1 / Double(dHead).squareRoot())
+    return Transformer(
+        wE: randomMatrix(dVocab, dModel, &rng),
+        wPos: positional == .none ? nil : randomMatrix(nCtx, dModel, &rng),
+        wU: randomMatrix(dModel, nOutputs, &rng), bU: randomVector(nOutputs, &rng),
+        layers: layers, positional: positional, causal: causal,
+        attentionScale: 1 / Double(dHead).squareRoot())
 }
 
 private func randomSequence(length: Int, dVocab: Int, _ rng: inout SeededRandom) -> [Int] {
@@ -102,9 +108,10 @@ private func randomSequence(length: Int, dVocab: Int, _ rng: inout SeededRandom)
 
 /// The same weights with another positional mode (and, for `.none`, no table).
 private func with(_ model: Transformer, positional: PositionalMode) -> Transformer {
-    Transformer(wE: model.wE, wPos: positional == .none ? nil : model.wPos, wU: model.wU, bU: model.bU,
-                layers: model.layers, positional: positional, causal: model.causal,
-                attentionScale: model.attentionScale)
+    Transformer(
+        wE: model.wE, wPos: positional == .none ? nil : model.wPos, wU: model.wU, bU: model.bU,
+        layers: model.layers, positional: positional, causal: model.causal,
+        attentionScale: model.attentionScale)
 }
 
 // MARK: - Golden file
@@ -193,9 +200,10 @@ private func loadGolden() throws -> [GoldenCase] {
             let layer = try GoldenReader(layerValue, "\(c.path).layers.\(l)")
             let heads = try layer.array("heads").enumerated().map { h, headValue in
                 let head = try GoldenReader(headValue, "\(layer.path).heads.\(h)")
-                return AttentionHead(wQ: try head.matrix("W_Q"), wK: try head.matrix("W_K"), wV: try head.matrix("W_V"),
-                                     wO: try head.matrix("W_O"), bQ: try head.vector("b_Q"), bK: try head.vector("b_K"),
-                                     bV: try head.vector("b_V"))
+                return AttentionHead(
+                    wQ: try head.matrix("W_Q"), wK: try head.matrix("W_K"), wV: try head.matrix("W_V"),
+                    wO: try head.matrix("W_O"), bQ: try head.vector("b_Q"), bK: try head.vector("b_K"),
+                    bV: try head.vector("b_V"))
             }
             return AttentionLayer(heads: heads, bO: try layer.vector("b_O"))
         }
@@ -252,11 +260,18 @@ struct ForwardPassTests {
         #expect(Set(models.map(\.positional)).isSuperset(of: [.none, .learned, .shortformer]))
         #expect(Set(models.map(\.causal)) == [false, true])
         #expect(models.contains { $0.attentionScale == 1 })
-        #expect(models.contains { m in m.attentionScale != 1
-                && abs(m.attentionScale - 1 / Double(m.layers[0].heads[0].dHead).squareRoot()) < 1e-15 })
+        #expect(
+            models.contains { m in
+                m.attentionScale != 1
+                    && abs(m.attentionScale - 1 / Double(m.layers[0].heads[0].dHead).squareRoot()) < 1e-15
+            })
         #expect(models.contains { $0.wU.columns > $0.dVocab } && models.contains { $0.wU.columns < $0.dVocab })
-        #expect(models.contains { m in m.layers.contains { layer in
-            layer.bO.contains { $0 != 0 } && layer.heads.contains { ($0.bQ + $0.bK + $0.bV).contains { $0 != 0 } } } })
+        #expect(
+            models.contains { m in
+                m.layers.contains { layer in
+                    layer.bO.contains { $0 != 0 } && layer.heads.contains { ($0.bQ + $0.bK + $0.bV).contains { $0 != 0 } }
+                }
+            })
         for c in cases {
             let lengths = Set(c.runs.map(\.tokens.count))
             let longest = c.transformer.positional == .none ? lengths.max() : c.transformer.nCtx
@@ -274,55 +289,81 @@ struct ForwardPassTests {
         func column(_ entries: [Double]) -> Matrix { Matrix(entries.map { [$0] }) }
         let zero = column([0, 0, 0, 0, 0])
         // Layer 0, head 0: q = b_Q = 1 everywhere, k = [token is BOS or A]; reads v = [token is A], writes 2v to s0.
-        let l0h0 = AttentionHead(wQ: zero, wK: column([1, 1, 0, 0, 0]), wV: column([0, 1, 0, 0, 0]),
-                                 wO: Matrix([[0, 0, 0, 2, 0]]), bQ: [1])
+        let l0h0 = AttentionHead(
+            wQ: zero, wK: column([1, 1, 0, 0, 0]), wV: column([0, 1, 0, 0, 0]),
+            wO: Matrix([[0, 0, 0, 2, 0]]), bQ: [1])
         // Layer 0, head 1: q = 0, so every score is 0 and attention is uniform; reads v = [token is BOS], writes to s1.
-        let l0h1 = AttentionHead(wQ: zero, wK: column([0, 1, 0, 0, 0]), wV: column([1, 0, 0, 0, 0]),
-                                 wO: Matrix([[0, 0, 0, 0, 1]]))
+        let l0h1 = AttentionHead(
+            wQ: zero, wK: column([0, 1, 0, 0, 0]), wV: column([1, 0, 0, 0, 0]),
+            wO: Matrix([[0, 0, 0, 0, 1]]))
         // Layer 1, head 0: q = s0 (written by layer 0), k = [token is A]; v = [token is A] + 1, written to a.
-        let l1h0 = AttentionHead(wQ: column([0, 0, 0, 1, 0]), wK: column([0, 1, 0, 0, 0]), wV: column([0, 1, 0, 0, 0]),
-                                 wO: Matrix([[0, 1, 0, 0, 0]]), bV: [1])
+        let l1h0 = AttentionHead(
+            wQ: column([0, 0, 0, 1, 0]), wK: column([0, 1, 0, 0, 0]), wV: column([0, 1, 0, 0, 0]),
+            wO: Matrix([[0, 1, 0, 0, 0]]), bV: [1])
         let model = Transformer(
             wE: Matrix([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 1, 0, 0]]), wPos: nil,
             // logit A = a, logit B = b + s0, logit none = bos - 1
             wU: Matrix([[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 0]]), bU: [0, 0, -1],
-            layers: [AttentionLayer(heads: [l0h0, l0h1], bO: [0, 0, 0, 0, 1]),   // b_O0 adds 1 to s1, once
-                     AttentionLayer(heads: [l1h0], bO: [2, 0, 0, 0, 0])],        // b_O1 adds 2 to bos
+            layers: [
+                AttentionLayer(heads: [l0h0, l0h1], bO: [0, 0, 0, 0, 1]),  // b_O0 adds 1 to s1, once
+                AttentionLayer(heads: [l1h0], bO: [2, 0, 0, 0, 0]),
+            ],  // b_O1 adds 2 to bos
             positional: .none, causal: true, attentionScale: 1000)
 
-        let trace = model.forward([0, 1, 2, 2])   // BOS A B B
+        let trace = model.forward([0, 1, 2, 2])  // BOS A B B
 
         // x0 = one-hot embeddings.
-        expectMatrix(trace.residuals[0], Matrix([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 1, 0, 0]]),
-                     .exact, "x0")
+        expectMatrix(
+            trace.residuals[0], Matrix([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 1, 0, 0]]),
+            .exact, "x0")
         // L0H0 scores = 1000 * k_j with k = [1, 1, 0, 0]; row 1 is the tie 1000 vs 1000 -> 0.5 / 0.5;
         // rows 2, 3 add keys at 0 (exp(-1000) = 0). Above the diagonal: masked.
-        expectMatrix(trace.patterns[0][0], Matrix([[1, 0, 0, 0], [0.5, 0.5, 0, 0], [0.5, 0.5, 0, 0], [0.5, 0.5, 0, 0]]),
-                     .exact, "L0H0 pattern")
+        expectMatrix(
+            trace.patterns[0][0], Matrix([[1, 0, 0, 0], [0.5, 0.5, 0, 0], [0.5, 0.5, 0, 0], [0.5, 0.5, 0, 0]]),
+            .exact, "L0H0 pattern")
         // L0H1 all scores 0 -> uniform over the i + 1 visible keys: exp(0) = 1, so 1 / (i + 1) exactly.
         let third = 1.0 / 3.0
-        expectMatrix(trace.patterns[0][1], Matrix([[1, 0, 0, 0], [0.5, 0.5, 0, 0], [third, third, third, 0],
-                                                   [0.25, 0.25, 0.25, 0.25]]), .exact, "L0H1 pattern")
+        expectMatrix(
+            trace.patterns[0][1],
+            Matrix([
+                [1, 0, 0, 0], [0.5, 0.5, 0, 0], [third, third, third, 0],
+                [0.25, 0.25, 0.25, 0.25],
+            ]), .exact, "L0H1 pattern")
         // L0H0: v = [0, 1, 0, 0], z = [0, .5, .5, .5], out = 2z on s0 = [0, 1, 1, 1] ("an A has been seen").
-        expectMatrix(trace.headOutputs[0][0], Matrix([[0, 0, 0, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 1, 0], [0, 0, 0, 1, 0]]),
-                     .exact, "L0H0 output")
+        expectMatrix(
+            trace.headOutputs[0][0], Matrix([[0, 0, 0, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 1, 0], [0, 0, 0, 1, 0]]),
+            .exact, "L0H0 output")
         // L0H1: v = [1, 0, 0, 0] (BOS), z = running mean = 1 / (i + 1), written to s1.
-        expectMatrix(trace.headOutputs[0][1], Matrix([[0, 0, 0, 0, 1], [0, 0, 0, 0, 0.5], [0, 0, 0, 0, third],
-                                                      [0, 0, 0, 0, 0.25]]), .exact, "L0H1 output")
+        expectMatrix(
+            trace.headOutputs[0][1],
+            Matrix([
+                [0, 0, 0, 0, 1], [0, 0, 0, 0, 0.5], [0, 0, 0, 0, third],
+                [0, 0, 0, 0, 0.25],
+            ]), .exact, "L0H1 output")
         // x1 = x0 + both heads + b_O0 (s1 += 1 once per layer, not once per head).
-        expectMatrix(trace.residuals[1], Matrix([[1, 0, 0, 0, 2], [0, 1, 0, 1, 1.5], [0, 0, 1, 1, third + 1],
-                                                 [0, 0, 1, 1, 1.25]]), .exact, "x1")
+        expectMatrix(
+            trace.residuals[1],
+            Matrix([
+                [1, 0, 0, 0, 2], [0, 1, 0, 1, 1.5], [0, 0, 1, 1, third + 1],
+                [0, 0, 1, 1, 1.25],
+            ]), .exact, "x1")
         // L1H0: q = s0 = [0, 1, 1, 1], k = a = [0, 1, 0, 0], scores = 1000 q_i k_j.
         // Row 0: one key -> 1. Rows 1-3: key 1 scores 1000, the rest 0 -> one-hot on the A at position 1.
         // (Reading x0 instead of x1, q would be 0 and the rows uniform.)
-        expectMatrix(trace.patterns[1][0], Matrix([[1, 0, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0]]),
-                     .exact, "L1H0 pattern")
+        expectMatrix(
+            trace.patterns[1][0], Matrix([[1, 0, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0]]),
+            .exact, "L1H0 pattern")
         // v = a + b_V = [1, 2, 1, 1]; z = [1, 2, 2, 2], written to a.
-        expectMatrix(trace.headOutputs[1][0], Matrix([[0, 1, 0, 0, 0], [0, 2, 0, 0, 0], [0, 2, 0, 0, 0], [0, 2, 0, 0, 0]]),
-                     .exact, "L1H0 output")
+        expectMatrix(
+            trace.headOutputs[1][0], Matrix([[0, 1, 0, 0, 0], [0, 2, 0, 0, 0], [0, 2, 0, 0, 0], [0, 2, 0, 0, 0]]),
+            .exact, "L1H0 output")
         // x2 = x1 + head + b_O1 (bos += 2).
-        expectMatrix(trace.residuals[2], Matrix([[3, 1, 0, 0, 2], [2, 3, 0, 1, 1.5], [2, 2, 1, 1, third + 1],
-                                                 [2, 2, 1, 1, 1.25]]), .exact, "x2")
+        expectMatrix(
+            trace.residuals[2],
+            Matrix([
+                [3, 1, 0, 0, 2], [2, 3, 0, 1, 1.5], [2, 2, 1, 1, third + 1],
+                [2, 2, 1, 1, 1.25],
+            ]), .exact, "x2")
         // logits [A = a, B = b + s0, none = bos - 1]:
         //   pos 0: [1, 0 + 0, 3 - 1] = [1, 0, 2];   pos 1: [3, 0 + 1, 2 - 1] = [3, 1, 1]
         //   pos 2: [2, 1 + 1, 2 - 1] = [2, 2, 1];   pos 3: the same as pos 2.
@@ -334,14 +375,16 @@ struct ForwardPassTests {
     @Test("circuit form AttentionHead(wQK:wOV:) gives the logits of the factored heads")
     func circuitFormMatchesFactored() {
         // Circuits carry no b_Q, b_K, b_V, so the factored heads have none either (b_O stays).
-        let factored = randomTransformer(seed: 7, dVocab: 6, dModel: 6, dHead: 2, headsPerLayer: [2, 3], nCtx: 7,
-                                         nOutputs: 7, positional: .learned, causal: true, biases: false)
+        let factored = randomTransformer(
+            seed: 7, dVocab: 6, dModel: 6, dHead: 2, headsPerLayer: [2, 3], nCtx: 7,
+            nOutputs: 7, positional: .learned, causal: true, biases: false)
         func circuits(transposeQK: Bool = false, transposeOV: Bool = false) -> Transformer {
             var model = factored
             model.layers = factored.layers.map { layer in
-                AttentionLayer(heads: layer.heads.map {
-                    AttentionHead(wQK: transposeQK ? $0.wQK.transposed : $0.wQK, wOV: transposeOV ? $0.wOV.transposed : $0.wOV)
-                }, bO: layer.bO)
+                AttentionLayer(
+                    heads: layer.heads.map {
+                        AttentionHead(wQK: transposeQK ? $0.wQK.transposed : $0.wQK, wOV: transposeOV ? $0.wOV.transposed : $0.wOV)
+                    }, bO: layer.bO)
             }
             return model
         }
@@ -374,8 +417,9 @@ struct ForwardPassTests {
     func shortformerHidesPositionsFromV() {
         // Dims: 0 tok, 1-3 position one-hot, 4 out. One head, uniform attention (W_Q = 0), v = position index
         // (read through V from the position dims), written to out; the unembedding reads only tok and out.
-        let head = AttentionHead(wQ: Matrix(zeros: 5, 1), wK: Matrix(zeros: 5, 1), wV: Matrix([[0], [0], [1], [2], [0]]),
-                                 wO: Matrix([[0, 0, 0, 0, 1]]))
+        let head = AttentionHead(
+            wQ: Matrix(zeros: 5, 1), wK: Matrix(zeros: 5, 1), wV: Matrix([[0], [0], [1], [2], [0]]),
+            wO: Matrix([[0, 0, 0, 0, 1]]))
         let learned = Transformer(
             wE: Matrix([[1, 0, 0, 0, 0], [2, 0, 0, 0, 0]]),
             wPos: Matrix([[0, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 1, 0]]),
@@ -415,9 +459,10 @@ struct ForwardPassTests {
             head.wV = zeroingRows(head.wV, positionDims)
             return head
         }
-        let learned = Transformer(wE: wE, wPos: wPos, wU: zeroingRows(randomMatrix(dModel, 4, &rng), positionDims),
-                                  bU: randomVector(4, &rng), layers: [AttentionLayer(heads: heads, bO: randomVector(dModel, &rng))],
-                                  positional: .learned, causal: true, attentionScale: 1)
+        let learned = Transformer(
+            wE: wE, wPos: wPos, wU: zeroingRows(randomMatrix(dModel, 4, &rng), positionDims),
+            bU: randomVector(4, &rng), layers: [AttentionLayer(heads: heads, bO: randomVector(dModel, &rng))],
+            positional: .learned, causal: true, attentionScale: 1)
         let shortformer = with(learned, positional: .shortformer)
         let noPositions = with(learned, positional: .none)
         let tolerance = MatrixTolerance(absolute: 1e-12, relative: 1e-12)
@@ -440,11 +485,13 @@ struct ForwardPassTests {
     func causalMaskIsExact() {
         // Dims: 0 "small", 1 "big". q = 1 for every token; k = 0 for token 0 and 1e12 for token 1.
         // Any finite additive mask such as -1e9 would leave future scores near 1e12 and they would win.
-        let head = AttentionHead(wQ: Matrix([[1], [1]]), wK: Matrix([[0], [1e12]]), wV: Matrix([[1, 0], [0, 1]]),
-                                 wO: Matrix([[1, 0], [0, 1]]))
-        let causal = Transformer(wE: Matrix([[1, 0], [0, 1]]), wPos: nil, wU: Matrix([[1, 0], [0, 1]]), bU: [0, 0],
-                                 layers: [AttentionLayer(heads: [head], bO: [0, 0])],
-                                 positional: .none, causal: true, attentionScale: 1)
+        let head = AttentionHead(
+            wQ: Matrix([[1], [1]]), wK: Matrix([[0], [1e12]]), wV: Matrix([[1, 0], [0, 1]]),
+            wO: Matrix([[1, 0], [0, 1]]))
+        let causal = Transformer(
+            wE: Matrix([[1, 0], [0, 1]]), wPos: nil, wU: Matrix([[1, 0], [0, 1]]), bU: [0, 0],
+            layers: [AttentionLayer(heads: [head], bO: [0, 0])],
+            positional: .none, causal: true, attentionScale: 1)
         var open = causal
         open.causal = false
         let masked = causal.forward([0, 1, 1])
@@ -474,12 +521,14 @@ struct ForwardPassTests {
         let t = 6
         let bV = randomVector(dModel, &rng)
         // v = x + b_V (W_V = W_O = I), so the head writes the average of the residual rows it attends to, plus b_V.
-        let head = AttentionHead(wQ: Matrix(zeros: dModel, dModel), wK: randomMatrix(dModel, dModel, &rng),
-                                 wV: .identity(dModel), wO: .identity(dModel), bK: randomVector(dModel, &rng), bV: bV)
-        let model = Transformer(wE: randomMatrix(5, dModel, &rng), wPos: randomMatrix(t, dModel, &rng),
-                                wU: randomMatrix(dModel, 3, &rng), bU: randomVector(3, &rng),
-                                layers: [AttentionLayer(heads: [head], bO: randomVector(dModel, &rng))],
-                                positional: .learned, causal: causal, attentionScale: 1)
+        let head = AttentionHead(
+            wQ: Matrix(zeros: dModel, dModel), wK: randomMatrix(dModel, dModel, &rng),
+            wV: .identity(dModel), wO: .identity(dModel), bK: randomVector(dModel, &rng), bV: bV)
+        let model = Transformer(
+            wE: randomMatrix(5, dModel, &rng), wPos: randomMatrix(t, dModel, &rng),
+            wU: randomMatrix(dModel, 3, &rng), bU: randomVector(3, &rng),
+            layers: [AttentionLayer(heads: [head], bO: randomVector(dModel, &rng))],
+            positional: .learned, causal: causal, attentionScale: 1)
         let tokens = randomSequence(length: t, dVocab: 5, &rng)
         let trace = model.forward(tokens)
         let wPos = try #require(model.wPos)
@@ -508,8 +557,9 @@ struct ForwardPassTests {
 
     @Test("forward(batch:) equals forward on each sequence, bit for bit, and repeats exactly")
     func batchMatchesSingle() {
-        let model = randomTransformer(seed: 41, dVocab: 7, dModel: 6, dHead: 3, headsPerLayer: [2, 1, 3], nCtx: 9,
-                                      nOutputs: 8, positional: .shortformer, causal: true, biases: true)
+        let model = randomTransformer(
+            seed: 41, dVocab: 7, dModel: 6, dHead: 3, headsPerLayer: [2, 1, 3], nCtx: 9,
+            nOutputs: 8, positional: .shortformer, causal: true, biases: true)
         var rng = SeededRandom(seed: 42)
         let batch = (0..<200).map { _ in randomSequence(length: Int.random(in: 1...9, using: &rng), dVocab: 7, &rng) }
         let first = model.forward(batch: batch)

@@ -4,8 +4,10 @@ import Testing
 
 /// Every submission format loads into the same model: identical logits on the same sequences.
 struct LoaderTests {
-    static let formats = ["dense.json", "anthropic.json", "circuits.json", "circuits-anthropic.json", "state-dict.json",
-                          "state.npz", "state.safetensors", "csv", "npy"]
+    static let formats = [
+        "dense.json", "anthropic.json", "circuits.json", "circuits-anthropic.json", "state-dict.json",
+        "state.npz", "state.safetensors", "csv", "npy",
+    ]
 
     func fixture(_ name: String) throws -> String {
         let base = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
@@ -55,11 +57,15 @@ struct LoaderTests {
         // current-token/nopos allows d_head <= 4: an identity W_QK on 13 dims has rank 13.
         let dims = 13
         let identity = (0..<dims).map { r in (0..<dims).map { $0 == r ? "1" : "0" }.joined(separator: ",") }
-        let json = "{\"exercise\": \"current-token/nopos\", \"layers\": [{\"heads\": [{\"W_QK\": [\(identity.map { "[\($0)]" }.joined(separator: ","))], \"W_OV\": [\(identity.map { "[\($0)]" }.joined(separator: ","))]}]}]}"
+        let json =
+            "{\"exercise\": \"current-token/nopos\", \"layers\": [{\"heads\": [{\"W_QK\": [\(identity.map { "[\($0)]" }.joined(separator: ","))], \"W_OV\": [\(identity.map { "[\($0)]" }.joined(separator: ","))]}]}]}"
         let submission = try JSONSubmission.parse(Array(json.utf8), file: "rank.json")
         let spec = try repoCatalog().spec("current-token/nopos")
-        #expect(throws: GraderError(file: "rank.json", location: "layers[0].heads[0].W_QK",
-                                    "has rank 13, but a head of this exercise has d_head <= 4, so its W_QK can have rank at most 4")) {
+        #expect(
+            throws: GraderError(
+                file: "rank.json", location: "layers[0].heads[0].W_QK",
+                "has rank 13, but a head of this exercise has d_head <= 4, so its W_QK can have rank at most 4")
+        ) {
             try ModelBuilder.build(submission, spec: spec)
         }
     }

@@ -18,7 +18,8 @@ struct MinimizerTests {
             let grader = Grader(spec: spec)
             for family in grader.grade(model, submission: submission).families {
                 guard let c = family.counterexample, let short = c.minimized, let p = c.position, let q = short.position,
-                      let rule = spec.families.first(where: { $0.id == family.id })?.rule ?? spec.defaultRule else { continue }
+                    let rule = spec.families.first(where: { $0.id == family.id })?.rule ?? spec.defaultRule
+                else { continue }
                 func fails(_ tokens: [String], _ at: Int) -> Bool {
                     guard let label = rule.label(tokens, at: at) else { return false }
                     let r = grader.evaluate([GradingCase(tokens: tokens, targets: [.predict(position: at, expected: label)])], on: model)

@@ -13,19 +13,20 @@ struct SimilarityTests {
         ov[0, s] = scale
         ov[r, 1] = 3 * scale
         let head = AttentionHead(wQK: qk, wOV: ov)
-        return Transformer(wE: Matrix.identity(6), wPos: nil, wU: Matrix.identity(6), bU: Array(repeating: 0, count: 6),
-                           layers: [AttentionLayer(heads: [head], bO: Array(repeating: 0, count: 6))],
-                           positional: .none, causal: true, attentionScale: 1)
+        return Transformer(
+            wE: Matrix.identity(6), wPos: nil, wU: Matrix.identity(6), bU: Array(repeating: 0, count: 6),
+            layers: [AttentionLayer(heads: [head], bO: Array(repeating: 0, count: 6))],
+            positional: .none, causal: true, attentionScale: 1)
     }
 
     @Test func flagsEachKindAndNothingElse() {
         let items: [(student: String, exercise: String, model: Transformer)] = [
             ("ann", "e", model(write: 3, read: 4)),
-            ("ben", "e", model(write: 3, read: 4)),                 // identical to ann
-            ("cat", "e", model(write: 3, read: 4, scale: 2)),       // OV scaled
-            ("dan", "e", model(write: 5, read: 3)),                 // scratch dims renamed 3->5, 4->3
-            ("eve", "e", model(write: 3, read: 4, extra: 0.5)),     // a different QK circuit
-            ("fay", "other", model(write: 3, read: 4)),             // another exercise: never compared
+            ("ben", "e", model(write: 3, read: 4)),  // identical to ann
+            ("cat", "e", model(write: 3, read: 4, scale: 2)),  // OV scaled
+            ("dan", "e", model(write: 5, read: 3)),  // scratch dims renamed 3->5, 4->3
+            ("eve", "e", model(write: 3, read: 4, extra: 0.5)),  // a different QK circuit
+            ("fay", "other", model(write: 3, read: 4)),  // another exercise: never compared
         ]
         let flags = Similarity.flags(items, scratch: ["e": [3, 4, 5], "other": [3, 4, 5]])
         let found = Set(flags.map { "\($0.first)-\($0.second):\($0.kind)" })
@@ -35,6 +36,6 @@ struct SimilarityTests {
         #expect(found.contains("cat-dan:permuted"))
         #expect(!flags.contains { $0.first == "eve" || $0.second == "eve" })
         #expect(!flags.contains { $0.first == "fay" || $0.second == "fay" })
-        #expect(flags.count == 6)   // ann, ben, cat, dan pairwise
+        #expect(flags.count == 6)  // ann, ben, cat, dan pairwise
     }
 }

@@ -20,9 +20,10 @@ final class Capture: @unchecked Sendable {
     var err: String { lock.withLock { errText } }
 
     var output: Output {
-        Output(out: { s in self.lock.withLock { self.outText += s } },
-               err: { s in self.lock.withLock { self.errText += s } },
-               isTerminal: false, environment: [:])
+        Output(
+            out: { s in self.lock.withLock { self.outText += s } },
+            err: { s in self.lock.withLock { self.errText += s } },
+            isTerminal: false, environment: [:])
     }
 }
 

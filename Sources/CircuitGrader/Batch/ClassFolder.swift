@@ -104,8 +104,11 @@ public struct ClassFolder: Sendable {
         }
         if hasMatrices { entries.insert(Entry(student: student, path: folder, problem: nil), at: 0) }
         if entries.isEmpty {
-            entries.append(Entry(student: student, path: folder, problem: GraderError(
-                file: folder, "the folder holds no submission (.json, .npz, .safetensors, or .csv/.npy matrix files)")))
+            entries.append(
+                Entry(
+                    student: student, path: folder,
+                    problem: GraderError(
+                        file: folder, "the folder holds no submission (.json, .npz, .safetensors, or .csv/.npy matrix files)")))
         }
         return entries
     }

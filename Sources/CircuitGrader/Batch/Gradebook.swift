@@ -79,15 +79,25 @@ public struct Gradebook: Sendable {
         let files = feedbackFiles
         return .obj([
             ("schema", .string("circuit-grader/gradebook@1")), ("seed", .string(String(seed))), ("grader_version", .string(graderVersion)),
-            ("rows", .array(rows.map { row in
-                var fields: [(String, JSONValue)] = [("student", .string(row.student)), ("feedback_file", .string(files[row.student] ?? ""))]
-                if case .object(let o) = JSONReport.value(row.outcome) { fields += o.members.map { ($0.key, $0.value) } }
-                return .obj(fields)
-            })),
+            (
+                "rows",
+                .array(
+                    rows.map { row in
+                        var fields: [(String, JSONValue)] = [("student", .string(row.student)), ("feedback_file", .string(files[row.student] ?? ""))]
+                        if case .object(let o) = JSONReport.value(row.outcome) { fields += o.members.map { ($0.key, $0.value) } }
+                        return .obj(fields)
+                    })
+            ),
             ("summary", .array(summaries.map(\.json))),
-            ("similar", .array(flags.map { f in
-                .obj([("exercise", .string(f.exercise)), ("students", .array([.string(f.first), .string(f.second)])), ("kind", .string(f.kind.rawValue))])
-            })),
+            (
+                "similar",
+                .array(
+                    flags.map { f in
+                        .obj([
+                            ("exercise", .string(f.exercise)), ("students", .array([.string(f.first), .string(f.second)])), ("kind", .string(f.kind.rawValue)),
+                        ])
+                    })
+            ),
         ])
     }
 
@@ -109,7 +119,12 @@ public struct Gradebook: Sendable {
                 ("score_min", sorted.first.map(JSONValue.number) ?? .null),
                 ("score_median", sorted.isEmpty ? .null : .number(sorted[(sorted.count - 1) / 2])),
                 ("score_max", sorted.last.map(JSONValue.number) ?? .null),
-                ("score_histogram", .obj(Dictionary(grouping: sorted, by: { $0 }).sorted { $0.key < $1.key }.map { (JSONWriter.number($0.key), .number(Double($0.value.count))) })),
+                (
+                    "score_histogram",
+                    .obj(
+                        Dictionary(grouping: sorted, by: { $0 }).sorted { $0.key < $1.key }.map { (JSONWriter.number($0.key), .number(Double($0.value.count))) }
+                    )
+                ),
                 ("most_common_failing_family", commonFailure.map { .obj([("id", .string($0.id)), ("failed", .number(Double($0.count)))]) } ?? .null),
             ])
         }
@@ -150,11 +165,13 @@ public struct Gradebook: Sendable {
 
     public var summaryMarkdown: String {
         var out = "# Gradebook summary\n\nseed \(seed), circuit-grader \(graderVersion)\n\n"
-        out += "| exercise | submissions | passed | errors | min | median | max | most common failing family |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        out +=
+            "| exercise | submissions | passed | errors | min | median | max | most common failing family |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
         for s in summaries {
             let sorted = s.scores.sorted()
             let median = sorted.isEmpty ? "" : JSONWriter.number(sorted[(sorted.count - 1) / 2])
-            out += "| \(s.exercise) | \(s.submissions) | \(s.passed) | \(s.errors) | \(sorted.first.map(JSONWriter.number) ?? "") | \(median) | \(sorted.last.map(JSONWriter.number) ?? "") | \(s.commonFailure.map { "\($0.id) (\($0.count))" } ?? "") |\n"
+            out +=
+                "| \(s.exercise) | \(s.submissions) | \(s.passed) | \(s.errors) | \(sorted.first.map(JSONWriter.number) ?? "") | \(median) | \(sorted.last.map(JSONWriter.number) ?? "") | \(s.commonFailure.map { "\($0.id) (\($0.count))" } ?? "") |\n"
         }
         if !flags.isEmpty {
             out += "\n## Similar submissions (to look at; grades unchanged)\n\n"

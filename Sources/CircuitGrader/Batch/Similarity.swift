@@ -92,7 +92,9 @@ public enum Similarity {
     static func canonicalScratchOrder(_ cs: [Matrix], scratch: [Int]) -> [Matrix] {
         guard let n = cs.first?.rows else { return cs }
         func profile(_ d: Int) -> String {
-            key([Matrix(rows: 1, columns: 2 * n * cs.count, values: cs.flatMap { c in ((0..<n).map { abs(c[d, $0]) } + (0..<n).map { abs(c[$0, d]) }).sorted() })])
+            key([
+                Matrix(rows: 1, columns: 2 * n * cs.count, values: cs.flatMap { c in ((0..<n).map { abs(c[d, $0]) } + (0..<n).map { abs(c[$0, d]) }).sorted() })
+            ])
         }
         let ordered = scratch.sorted { (profile($0), $0) < (profile($1), $1) }
         var permutation = Array(0..<n)

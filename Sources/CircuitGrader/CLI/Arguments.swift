@@ -48,7 +48,9 @@ public struct Arguments: Sendable {
     /// The output format, one of `allowed`.
     public func format(_ allowed: [String]) throws -> String {
         let f = options["format"] ?? "text"
-        guard allowed.contains(f) else { throw GraderError(file: "", "--format \(f) is not available for \(command); use one of \(allowed.joined(separator: ", "))") }
+        guard allowed.contains(f) else {
+            throw GraderError(file: "", "--format \(f) is not available for \(command); use one of \(allowed.joined(separator: ", "))")
+        }
         return f
     }
 

@@ -76,7 +76,9 @@ enum BenchCommand {
         let batch = (0..<batchSize).map { _ in
             bos + (0..<random.int(in: 1...spec.maxSequenceLength)).map { _ in random.int(in: 0...(spec.vocab.count - 1)) }
         }
-        c.output.out("forward pass: \(spec.id) reference, \(batchSize) random sequences of 1-\(spec.maxSequenceLength) tokens\(bos.isEmpty ? "" : " after BOS"), best of \(forwardRuns) runs\n")
+        c.output.out(
+            "forward pass: \(spec.id) reference, \(batchSize) random sequences of 1-\(spec.maxSequenceLength) tokens\(bos.isEmpty ? "" : " after BOS"), best of \(forwardRuns) runs\n"
+        )
         let numpy = NumPyForward(script: (root as NSString).appendingPathComponent("Tools/bench_forward.py"))
         let unavailable = numpy.unavailableReason()
         if let unavailable { c.output.out("  NumPy reference skipped: \(unavailable)\n") }
@@ -99,18 +101,23 @@ enum BenchCommand {
             }
             // Two Swift variants: full traces (what explain and attention targets need) and logits only
             // (what NumPy returns, and what the grader runs for prediction families).
-            for call in calls { _ = subject.model.forward(batch: call) }   // warm-up
+            for call in calls { _ = subject.model.forward(batch: call) }  // warm-up
             let fullSeconds = best(of: forwardRuns) { for call in calls { _ = subject.model.forward(batch: call) } }
             let swiftSeconds = best(of: forwardRuns) { for call in calls { _ = subject.model.forward(batch: call, detail: .logits) } }
-            fields += [("swift_seconds", .number(swiftSeconds)), ("swift_full_trace_seconds", .number(fullSeconds)),
-                       ("swift_sequences_per_second", .number(Double(batch.count) / swiftSeconds))]
+            fields += [
+                ("swift_seconds", .number(swiftSeconds)), ("swift_full_trace_seconds", .number(fullSeconds)),
+                ("swift_sequences_per_second", .number(Double(batch.count) / swiftSeconds)),
+            ]
             var line = "  \(label): swift \(milliseconds(swiftSeconds)) logits only, \(milliseconds(fullSeconds)) full traces"
             if let numpyRun {
                 let ratio = numpyRun.seconds / swiftSeconds
-                fields += [("numpy_version", .string(numpyRun.numpyVersion)), ("numpy_seconds", .number(numpyRun.seconds)),
-                           ("throughput_ratio_vs_numpy", .number(ratio)), ("full_trace_ratio_vs_numpy", .number(numpyRun.seconds / fullSeconds)),
-                           ("target_ratio", .number(5)), ("meets_target", .bool(ratio >= 5))]
-                line += "; numpy \(milliseconds(numpyRun.seconds)): throughput \(format(ratio))x numpy logits only, \(format(numpyRun.seconds / fullSeconds))x with full traces (target >= 5x)"
+                fields += [
+                    ("numpy_version", .string(numpyRun.numpyVersion)), ("numpy_seconds", .number(numpyRun.seconds)),
+                    ("throughput_ratio_vs_numpy", .number(ratio)), ("full_trace_ratio_vs_numpy", .number(numpyRun.seconds / fullSeconds)),
+                    ("target_ratio", .number(5)), ("meets_target", .bool(ratio >= 5)),
+                ]
+                line +=
+                    "; numpy \(milliseconds(numpyRun.seconds)): throughput \(format(ratio))x numpy logits only, \(format(numpyRun.seconds / fullSeconds))x with full traces (target >= 5x)"
             }
             c.output.out(line + "\n")
             configurations.append(object(fields))
@@ -158,7 +165,9 @@ enum BenchCommand {
         if !agree { failed = true }
         let ratio = naiveSeconds / prefixSeconds
         c.output.out("  \(prefixResult.summary)\n")
-        c.output.out("  prefix sharing \(seconds(prefixSeconds)) (target < 2 s)   naive \(seconds(naiveSeconds))   naive/prefix \(format(ratio))x (target >= 4x)\(agree ? "" : "   RESULTS DIFFER")\n")
+        c.output.out(
+            "  prefix sharing \(seconds(prefixSeconds)) (target < 2 s)   naive \(seconds(naiveSeconds))   naive/prefix \(format(ratio))x (target >= 4x)\(agree ? "" : "   RESULTS DIFFER")\n"
+        )
         return object([
             ("frame", .string(frame)), ("exercise", .string(subject.spec.id)), ("tokens", .array(tokens.map(JSONValue.string))),
             ("max_length", .number(8)), ("sequences", .number(Double(prefixResult.sequences))),
@@ -181,7 +190,8 @@ enum BenchCommand {
         for spec in ordered {
             guard let subject = try? reference(of: spec.id, catalog, root: root) else { continue }
             let tokens = Array(spec.vocab.prefix(5))
-            let frame = spec.vocab.count == 5
+            let frame =
+                spec.vocab.count == 5
                 ? "\(spec.id) reference over its 5 tokens"
                 : "\(spec.id) reference over \(tokens.joined(separator: " ")) (frame made in code: 5 of its \(spec.vocab.count) tokens)"
             return (subject, tokens, frame)
@@ -200,7 +210,7 @@ enum BenchCommand {
         }
         let arguments = ["check", subject.referencePath, "--exercises", catalog.root]
         c.output.out("check: circuit-grader \(arguments.joined(separator: " ")), median wall time of \(checkRuns), process start included\n")
-        _ = try ChildProcess.run(executable, arguments, discardOutput: true)   // warm-up (page cache)
+        _ = try ChildProcess.run(executable, arguments, discardOutput: true)  // warm-up (page cache)
         var checkTimes: [Double] = [], startTimes: [Double] = []
         var status: Int32 = 0
         for _ in 0..<checkRuns {
@@ -211,9 +221,10 @@ enum BenchCommand {
         }
         let checkSeconds = median(checkTimes), startSeconds = median(startTimes)
         if status != 0 { failed = true }
-        c.output.out("  \(seconds(checkSeconds)) (target < 0.3 s: \(format(checkSeconds / 0.3)) of it)   "
-                     + "process start alone (version) \(seconds(startSeconds)), check/start \(format(checkSeconds / startSeconds))x"
-                     + (status == 0 ? "\n" : "   check exited \(status)\n"))
+        c.output.out(
+            "  \(seconds(checkSeconds)) (target < 0.3 s: \(format(checkSeconds / 0.3)) of it)   "
+                + "process start alone (version) \(seconds(startSeconds)), check/start \(format(checkSeconds / startSeconds))x"
+                + (status == 0 ? "\n" : "   check exited \(status)\n"))
         return object([
             ("arguments", .array(arguments.map(JSONValue.string))), ("exit_status", .number(Double(status))),
             ("check_seconds", .number(checkSeconds)), ("process_start_seconds", .number(startSeconds)),

@@ -55,8 +55,9 @@ private func probeSettings(_ c: Context) throws -> ProbeSettings {
         }
         return n
     }
-    return ProbeSettings(adversarialBudget: try count("budget") ?? AdversarialSearch.defaultBudget,
-                         forceExhaustive: c.args.flags.contains("exhaustive"), exhaustiveLimit: try count("exhaustive-limit"))
+    return ProbeSettings(
+        adversarialBudget: try count("budget") ?? AdversarialSearch.defaultBudget,
+        forceExhaustive: c.args.flags.contains("exhaustive"), exhaustiveLimit: try count("exhaustive-limit"))
 }
 
 extension Context {

@@ -30,29 +30,29 @@ public enum CommandLineTool {
     }
 
     public static let usage = """
-    circuit-grader \(graderVersion): grades hand-written attention-only transformer weights
+        circuit-grader \(graderVersion): grades hand-written attention-only transformer weights
 
-    usage:
-      circuit-grader list [--format text|json]
-      circuit-grader show ID [--format text|json]
-      circuit-grader check FILE... [--exercise ID] [--seed S] [--format text|json] [--budget N] [--exhaustive [--exhaustive-limit N]]
-      circuit-grader check FILE... --format junit|markdown|gradescope|html [--out FILE]
-      circuit-grader grade DIR --out OUT [--seed S] [--exercise ID] [--limit SECONDS] [--format text|json]
-      circuit-grader explain FILE --sequence "A B A" [--exercise ID] [--format text|json]
-      circuit-grader validate SPEC... [--format text|json]
-      circuit-grader bench [--out FILE] [--root DIR]    (build with -c release first)
-      circuit-grader circuits FILE [--exercise ID] [--format text|json]
-      circuit-grader init ID [--csv] [--out PATH]
+        usage:
+          circuit-grader list [--format text|json]
+          circuit-grader show ID [--format text|json]
+          circuit-grader check FILE... [--exercise ID] [--seed S] [--format text|json] [--budget N] [--exhaustive [--exhaustive-limit N]]
+          circuit-grader check FILE... --format junit|markdown|gradescope|html [--out FILE]
+          circuit-grader grade DIR --out OUT [--seed S] [--exercise ID] [--limit SECONDS] [--format text|json]
+          circuit-grader explain FILE --sequence "A B A" [--exercise ID] [--format text|json]
+          circuit-grader validate SPEC... [--format text|json]
+          circuit-grader bench [--out FILE] [--root DIR]    (build with -c release first)
+          circuit-grader circuits FILE [--exercise ID] [--format text|json]
+          circuit-grader init ID [--csv] [--out PATH]
 
-    options:
-      --exercises DIR   where the exercise specs are (default: ./exercises)
-      --exercise ID     the exercise, for submissions that do not name it
-      --seed S          seed for generated cases (or CIRCUIT_GRADER_SEED); default \(Grader.publicSeed)
-      --no-color        no ANSI colour even on a terminal
+        options:
+          --exercises DIR   where the exercise specs are (default: ./exercises)
+          --exercise ID     the exercise, for submissions that do not name it
+          --seed S          seed for generated cases (or CIRCUIT_GRADER_SEED); default \(Grader.publicSeed)
+          --no-color        no ANSI colour even on a terminal
 
-    exit status: 0 all passed, 1 some target failed, 2 the input could not be graded
+        exit status: 0 all passed, 1 some target failed, 2 the input could not be graded
 
-    """
+        """
 }
 
 /// What every command needs: its arguments and where to write.

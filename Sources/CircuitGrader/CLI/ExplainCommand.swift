@@ -11,7 +11,8 @@ enum ExplainCommand {
             throw GraderError(file: "", location: "--sequence", "\"\(t)\" is not in the vocabulary of \(spec.id) (\(spec.vocab.joined(separator: " ")))")
         }
         guard tokens.count <= spec.maxSequenceLength else {
-            throw GraderError(file: "", location: "--sequence", "\(plural(tokens.count, "token")) is longer than the \(spec.maxSequenceLength) that \(spec.id) allows")
+            throw GraderError(
+                file: "", location: "--sequence", "\(plural(tokens.count, "token")) is longer than the \(spec.maxSequenceLength) that \(spec.id) allows")
         }
         let model = try ModelBuilder.build(submission, spec: spec)
         let explanation = Explanation(spec: spec, model: model, tokens: tokens)

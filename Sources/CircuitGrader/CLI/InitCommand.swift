@@ -9,7 +9,8 @@ enum InitCommand {
         if c.args.flags.contains("csv") {
             let folder = c.args.options["out"] ?? template.folderName
             try writeFolder(template.csvFiles, to: folder)
-            c.output.out("wrote \(plural(template.csvFiles.count, "file")) for \(template.spec.id) into \(folder); grade it with: circuit-grader check \(folder)\n")
+            c.output.out(
+                "wrote \(plural(template.csvFiles.count, "file")) for \(template.spec.id) into \(folder); grade it with: circuit-grader check \(folder)\n")
         } else if let out = c.args.options["out"] {
             try refuseExisting(out)
             try c.write(template.json)

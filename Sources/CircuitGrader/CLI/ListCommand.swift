@@ -6,11 +6,22 @@ enum ListCommand {
         let specs = catalog.specs
         for problem in catalog.problems { c.output.err("error: \(problem.description)\n") }
         if format == "json" {
-            c.output.out(JSONWriter.write(.obj([("schema", .string("circuit-grader/list@1")), ("exercises", .array(specs.map { s in
-                .obj([("id", .string(s.id)), ("exercise", .string(s.exercise)), ("variant", .string(s.variant)),
-                      ("title", .string(s.title)), ("status", .string(s.isExploratory ? "exploratory" : "graded")),
-                      ("source", .string(s.origin)), ("file", .string(s.file))])
-            }))])))
+            c.output.out(
+                JSONWriter.write(
+                    .obj([
+                        ("schema", .string("circuit-grader/list@1")),
+                        (
+                            "exercises",
+                            .array(
+                                specs.map { s in
+                                    .obj([
+                                        ("id", .string(s.id)), ("exercise", .string(s.exercise)), ("variant", .string(s.variant)),
+                                        ("title", .string(s.title)), ("status", .string(s.isExploratory ? "exploratory" : "graded")),
+                                        ("source", .string(s.origin)), ("file", .string(s.file)),
+                                    ])
+                                })
+                        ),
+                    ])))
             return catalog.problems.isEmpty ? ExitStatus.success : ExitStatus.inputError
         }
         let width = specs.map(\.id.count).max() ?? 0

@@ -31,12 +31,13 @@ struct NumPyForward {
         let input = FileManager.default.temporaryDirectory
             .appendingPathComponent("circuit-grader-bench-\(ProcessInfo.processInfo.processIdentifier).json")
         defer { try? FileManager.default.removeItem(at: input) }
-        let document = JSONValue.object(JSONObject([
-            ("model", Self.json(model), 0),
-            ("sequences", .array(sequences.map { .array($0.map { .number(Double($0)) }) }), 0),
-            ("runs", .number(Double(runs)), 0),
-            ("batch_size", batchSize.map { .number(Double($0)) } ?? .null, 0),
-        ]))
+        let document = JSONValue.object(
+            JSONObject([
+                ("model", Self.json(model), 0),
+                ("sequences", .array(sequences.map { .array($0.map { .number(Double($0)) }) }), 0),
+                ("runs", .number(Double(runs)), 0),
+                ("batch_size", batchSize.map { .number(Double($0)) } ?? .null, 0),
+            ]))
         do { try Data(JSONWriter.write(document, pretty: false).utf8).write(to: input) } catch {
             throw GraderError(file: input.path, "cannot write the benchmark input: \(error.localizedDescription)")
         }
@@ -46,7 +47,8 @@ struct NumPyForward {
         }
         let root = try JSONParser.parse([UInt8](outcome.stdout), file: script)
         guard let object = root.object, let seconds = object["seconds"]?.number,
-              let rows = object["logits"]?.array, rows.count == sequences.count else {
+            let rows = object["logits"]?.array, rows.count == sequences.count
+        else {
             throw GraderError(file: script, "expected {\"seconds\", \"logits\"} with one entry per sequence")
         }
         let logits = try rows.map { sequence in
@@ -73,16 +75,26 @@ struct NumPyForward {
             ("attention_scale", .number(model.attentionScale)),
             ("W_U", matrix(model.wU)),
             ("b_U", vector(model.bU)),
-            ("layers", .array(model.layers.map { layer in
-                object([
-                    ("b_O", vector(layer.bO)),
-                    ("heads", .array(layer.heads.map { head in
-                        object([("W_Q", matrix(head.wQ)), ("W_K", matrix(head.wK)), ("W_V", matrix(head.wV)),
-                                ("W_O", matrix(head.wO)), ("b_Q", vector(head.bQ)), ("b_K", vector(head.bK)),
-                                ("b_V", vector(head.bV))])
-                    })),
-                ])
-            })),
+            (
+                "layers",
+                .array(
+                    model.layers.map { layer in
+                        object([
+                            ("b_O", vector(layer.bO)),
+                            (
+                                "heads",
+                                .array(
+                                    layer.heads.map { head in
+                                        object([
+                                            ("W_Q", matrix(head.wQ)), ("W_K", matrix(head.wK)), ("W_V", matrix(head.wV)),
+                                            ("W_O", matrix(head.wO)), ("b_Q", vector(head.bQ)), ("b_K", vector(head.bK)),
+                                            ("b_V", vector(head.bV)),
+                                        ])
+                                    })
+                            ),
+                        ])
+                    })
+            ),
         ])
     }
 }

@@ -8,8 +8,10 @@ public struct Output: Sendable {
     public var isTerminal: Bool
     public var environment: [String: String]
 
-    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
-                isTerminal: Bool = false, environment: [String: String] = [:]) {
+    public init(
+        out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
+        isTerminal: Bool = false, environment: [String: String] = [:]
+    ) {
         self.out = out
         self.err = err
         self.isTerminal = isTerminal
@@ -18,9 +20,10 @@ public struct Output: Sendable {
 
     /// The process's own streams.
     public static var standard: Output {
-        Output(out: { FileHandle.standardOutput.write(Data($0.utf8)) },
-               err: { FileHandle.standardError.write(Data($0.utf8)) },
-               isTerminal: isatty(1) == 1, environment: ProcessInfo.processInfo.environment)
+        Output(
+            out: { FileHandle.standardOutput.write(Data($0.utf8)) },
+            err: { FileHandle.standardError.write(Data($0.utf8)) },
+            isTerminal: isatty(1) == 1, environment: ProcessInfo.processInfo.environment)
     }
 }
 

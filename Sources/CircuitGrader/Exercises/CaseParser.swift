@@ -71,15 +71,17 @@ enum CaseParser {
                 }
                 return j
             }
-            return .attention(head: head, query: query, keys: keys, minMass: try a.optionalNumber("min_mass") ?? 0,
-                              argmax: try a.optionalBool("argmax") ?? true)
+            return .attention(
+                head: head, query: query, keys: keys, minMass: try a.optionalNumber("min_mass") ?? 0,
+                argmax: try a.optionalBool("argmax") ?? true)
         }
     }
 
     private static func residual(_ f: JSONFields, tokens: [String], frame: SpecParser.Frame) throws -> [Target] {
         try f.array("residual").enumerated().map { i, item in
-            let r = try JSONFields(item, file: f.file, path: f.path("residual[\(i)]"),
-                                   allowed: ["position", "dims", "value", "tolerance", "after_layer"])
+            let r = try JSONFields(
+                item, file: f.file, path: f.path("residual[\(i)]"),
+                allowed: ["position", "dims", "value", "tolerance", "after_layer"])
             let dims = try r.strings("dims")
             for d in dims where frame.layout.index(of: d) == nil { throw r.error("dims", "unknown residual dim \"\(d)\"") }
             let values = try r.array("value").map { v in
@@ -87,9 +89,10 @@ enum CaseParser {
                 return x
             }
             guard values.count == dims.count else { throw r.error("value", "expected \(dims.count) values, one per dim") }
-            return .residual(position: try r.integer("position", in: 0...(tokens.count - 1)), dims: dims, expected: values,
-                             tolerance: try r.optionalNumber("tolerance") ?? 1e-6,
-                             afterLayer: try r.optionalInteger("after_layer", in: 0...16))
+            return .residual(
+                position: try r.integer("position", in: 0...(tokens.count - 1)), dims: dims, expected: values,
+                tolerance: try r.optionalNumber("tolerance") ?? 1e-6,
+                afterLayer: try r.optionalInteger("after_layer", in: 0...16))
         }
     }
 }

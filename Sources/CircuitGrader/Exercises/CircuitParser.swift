@@ -5,8 +5,10 @@
 /// `"zero": true`, `"nonzero": true`.
 /// Question: `{"id": "...", "prompt": "...", "set": [...]}` or `"choice": [...]` or `"number": 4, "tolerance": 0`.
 enum CircuitParser {
-    static let keys = ["id", "title", "product", "rows", "columns", "copies", "rank_at_most", "rank_equals",
-                       "rank_at_least", "zero", "nonzero"]
+    static let keys = [
+        "id", "title", "product", "rows", "columns", "copies", "rank_at_most", "rank_equals",
+        "rank_at_least", "zero", "nonzero",
+    ]
     static let questionKeys = ["id", "prompt", "set", "choice", "number", "tolerance"]
 
     static func parse(_ f: JSONFields, frame: SpecParser.Frame) throws -> CircuitCheck {
@@ -47,8 +49,9 @@ enum CircuitParser {
             throw f.error(nil, "a circuit check needs one of copies, rank_at_most, rank_equals, rank_at_least, zero, nonzero")
         }
         let id = try f.string("id")
-        return CircuitCheck(id: id, title: try f.optionalString("title") ?? id, product: product, rows: try dims("rows"),
-                            columns: try dims("columns"), predicate: predicate)
+        return CircuitCheck(
+            id: id, title: try f.optionalString("title") ?? id, product: product, rows: try dims("rows"),
+            columns: try dims("columns"), predicate: predicate)
     }
 
     static func question(_ f: JSONFields) throws -> Question {

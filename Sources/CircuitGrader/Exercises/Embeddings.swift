@@ -34,20 +34,28 @@ struct Embeddings {
         try Self.requireEqual(wE, spec.wE, "W_E", s.file, rows: spec.inputTokens, columns: names)
         if let wPos, let fixed = spec.wPos { try Self.requireEqual(wPos, fixed, "W_pos", s.file, rows: spec.positionNames, columns: names) }
         try Self.requireEqual(wU, spec.wU, "W_U", s.file, rows: names, columns: spec.outputs)
-        if let bU { try Self.requireEqual(Matrix(rows: 1, columns: bU.count, values: bU), Matrix(rows: 1, columns: spec.bU.count, values: spec.bU), "b_U", s.file, rows: ["b_U"], columns: spec.outputs) }
+        if let bU {
+            try Self.requireEqual(
+                Matrix(rows: 1, columns: bU.count, values: bU), Matrix(rows: 1, columns: spec.bU.count, values: spec.bU), "b_U", s.file, rows: ["b_U"],
+                columns: spec.outputs)
+        }
         self.wE = spec.wE
         self.wPos = spec.wPos
         self.wU = spec.wU
         self.bU = spec.bU
     }
 
-    private static func requireEqual(_ given: Matrix?, _ fixed: Matrix, _ name: String, _ file: String,
-                                     rows: [String], columns: [String]) throws {
+    private static func requireEqual(
+        _ given: Matrix?, _ fixed: Matrix, _ name: String, _ file: String,
+        rows: [String], columns: [String]
+    ) throws {
         guard let given else { return }
         for r in 0..<fixed.rows {
             for c in 0..<fixed.columns where abs(given[r, c] - fixed[r, c]) > tolerance * max(1, abs(fixed[r, c])) {
-                throw GraderError(file: file, location: name,
-                                  "differs from the exercise's fixed \(name) at [\(rows[r]), \(columns[c])]: expected \(JSONWriter.number(fixed[r, c])), found \(JSONWriter.number(given[r, c])); the exercise owns this matrix, so leave it out or copy it exactly")
+                throw GraderError(
+                    file: file, location: name,
+                    "differs from the exercise's fixed \(name) at [\(rows[r]), \(columns[c])]: expected \(JSONWriter.number(fixed[r, c])), found \(JSONWriter.number(given[r, c])); the exercise owns this matrix, so leave it out or copy it exactly"
+                )
             }
         }
     }

@@ -19,22 +19,27 @@ struct FixedMatrices {
         let wE = try matrix(f, "W_E", rows: inputs, columns: names, rowAxis: "token", columnAxis: "residual dim", frame: frame)
         var wPos: Matrix? = nil
         if frame.positional != .none {
-            wPos = try matrix(f, "W_pos", rows: (0..<frame.nCtx).map(String.init), columns: names,
-                              rowAxis: "position", columnAxis: "residual dim", frame: frame)
+            wPos = try matrix(
+                f, "W_pos", rows: (0..<frame.nCtx).map(String.init), columns: names,
+                rowAxis: "position", columnAxis: "residual dim", frame: frame)
         } else if f.has("W_pos") {
             throw f.error("W_pos", "the exercise has positional \"none\"; remove W_pos or choose a positional mode")
         }
         let wU = try matrix(f, "W_U", rows: names, columns: frame.outputs, rowAxis: "residual dim", columnAxis: "output", frame: frame)
-        let bU = try f.has("b_U")
-            ? JSONMatrix.vector(try f.value("b_U"), file: f.file, location: f.path("b_U")).resolve(frame.outputs, axis: "output", file: f.file, location: f.path("b_U"))
+        let bU =
+            try f.has("b_U")
+            ? JSONMatrix.vector(try f.value("b_U"), file: f.file, location: f.path("b_U")).resolve(
+                frame.outputs, axis: "output", file: f.file, location: f.path("b_U"))
             : [Double](repeating: 0, count: frame.outputs.count)
         return FixedMatrices(wE: wE, wPos: wPos, wU: wU, bU: bU)
     }
 
     private static let generatorKeys = ["one_hot", "read", "sinusoidal", "plus"]
 
-    private static func matrix(_ f: JSONFields, _ key: String, rows: [String], columns: [String],
-                               rowAxis: String, columnAxis: String, frame: SpecParser.Frame) throws -> Matrix {
+    private static func matrix(
+        _ f: JSONFields, _ key: String, rows: [String], columns: [String],
+        rowAxis: String, columnAxis: String, frame: SpecParser.Frame
+    ) throws -> Matrix {
         let value = try f.value(key)
         let location = f.path(key)
         if let object = value.object, object.keys.contains(where: generatorKeys.contains) {
@@ -48,8 +53,10 @@ struct FixedMatrices {
             }
             if g.has("sinusoidal") { try fillSinusoidal(&m, columns: columns, g) }
             if g.has("plus") {
-                m = m + (try JSONMatrix.matrix(try g.value("plus"), file: f.file, location: g.path("plus"))
-                    .resolve(rows: rows, columns: columns, rowAxis: rowAxis, columnAxis: columnAxis, file: f.file, location: g.path("plus")))
+                m =
+                    m
+                    + (try JSONMatrix.matrix(try g.value("plus"), file: f.file, location: g.path("plus"))
+                        .resolve(rows: rows, columns: columns, rowAxis: rowAxis, columnAxis: columnAxis, file: f.file, location: g.path("plus")))
             }
             return m
         }
@@ -59,8 +66,10 @@ struct FixedMatrices {
 
     /// Line `i` (a row when `byRow`, else a column) gets a 1 at the dim named `prefix + lines[i]`, when that
     /// dim exists; lines without a dim stay zero (e.g. the `none` output reads nothing).
-    private static func fillOneHot(_ m: inout Matrix, lines: [String], prefix: String, others: [String], byRow: Bool,
-                                   _ g: JSONFields, _ key: String) throws {
+    private static func fillOneHot(
+        _ m: inout Matrix, lines: [String], prefix: String, others: [String], byRow: Bool,
+        _ g: JSONFields, _ key: String
+    ) throws {
         var placed = 0
         for (i, line) in lines.enumerated() {
             guard let j = others.firstIndex(of: prefix + line) else { continue }

@@ -15,16 +15,20 @@ enum GeneratorParser {
         let variableTokens = try f.optionalStrings("variable_tokens") ?? tokens
         for t in variableTokens where !frame.vocab.contains(t) { throw f.error("variable_tokens", "\"\(t)\" is not in the vocabulary") }
         let plants = try (f.has("plant") ? try f.array("plant") : []).enumerated().map { i, p in
-            try plant(JSONFields(p, file: f.file, path: f.path("plant[\(i)]"), allowed: ["pattern", "at", "times"]), frame: frame, maxLength: length.upperBound)
+            try plant(
+                JSONFields(p, file: f.file, path: f.path("plant[\(i)]"), allowed: ["pattern", "at", "times"]), frame: frame, maxLength: length.upperBound)
         }
-        return SequenceGenerator(count: count, length: length, tokens: tokens, variableTokens: variableTokens,
-                                 plants: plants, distinct: try f.optionalStrings("distinct") ?? [])
+        return SequenceGenerator(
+            count: count, length: length, tokens: tokens, variableTokens: variableTokens,
+            plants: plants, distinct: try f.optionalStrings("distinct") ?? [])
     }
 
     private static func parseLength(_ f: JSONFields, max: Int) throws -> ClosedRange<Int> {
         let v = try f.value("length")
         let bounds: [Int]
-        if let n = v.integer { bounds = [n, n] } else if let a = v.array, a.count == 2, let lo = a[0].integer, let hi = a[1].integer {
+        if let n = v.integer {
+            bounds = [n, n]
+        } else if let a = v.array, a.count == 2, let lo = a[0].integer, let hi = a[1].integer {
             bounds = [lo, hi]
         } else {
             throw f.error("length", "expected a whole number or [min, max]")

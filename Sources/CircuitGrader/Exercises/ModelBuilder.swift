@@ -7,24 +7,31 @@ public enum ModelBuilder {
     /// The model for `submission` under `spec`.
     public static func build(_ submission: Submission, spec: ExerciseSpec) throws -> Transformer {
         let file = submission.file
-        guard !submission.layers.isEmpty else { throw GraderError(file: file, location: "layers", "the submission has no layers; the exercise needs at least one") }
+        guard !submission.layers.isEmpty else {
+            throw GraderError(file: file, location: "layers", "the submission has no layers; the exercise needs at least one")
+        }
         guard submission.layers.count <= spec.limits.layers else {
-            throw GraderError(file: file, location: "layers", "has \(plural(submission.layers.count, "layer")); exercise \(spec.id) allows at most \(spec.limits.layers)")
+            throw GraderError(
+                file: file, location: "layers", "has \(plural(submission.layers.count, "layer")); exercise \(spec.id) allows at most \(spec.limits.layers)")
         }
         let layers = try submission.layers.enumerated().map { l, layer in
             try buildLayer(layer, index: l, submission: submission, spec: spec)
         }
         let embeddings = try Embeddings(submission, spec: spec)
-        return Transformer(wE: embeddings.wE, wPos: embeddings.wPos, wU: embeddings.wU, bU: embeddings.bU, layers: layers,
-                           positional: spec.positional, causal: spec.causal, attentionScale: spec.attentionScale)
+        return Transformer(
+            wE: embeddings.wE, wPos: embeddings.wPos, wU: embeddings.wU, bU: embeddings.bU, layers: layers,
+            positional: spec.positional, causal: spec.causal, attentionScale: spec.attentionScale)
     }
 
-    private static func buildLayer(_ layer: Submission.Layer, index l: Int, submission: Submission,
-                                    spec: ExerciseSpec) throws -> AttentionLayer {
+    private static func buildLayer(
+        _ layer: Submission.Layer, index l: Int, submission: Submission,
+        spec: ExerciseSpec
+    ) throws -> AttentionLayer {
         let file = submission.file
         guard !layer.heads.isEmpty, layer.heads.count <= spec.limits.headsPerLayer else {
-            throw GraderError(file: file, location: "layers[\(l)].heads",
-                              "has \(plural(layer.heads.count, "head")); exercise \(spec.id) allows 1 to \(spec.limits.headsPerLayer) per layer")
+            throw GraderError(
+                file: file, location: "layers[\(l)].heads",
+                "has \(plural(layer.heads.count, "head")); exercise \(spec.id) allows 1 to \(spec.limits.headsPerLayer) per layer")
         }
         let heads = try layer.heads.enumerated().map { h, head in
             try HeadBuilder(head: head, location: "layers[\(l)].heads[\(h)]", submission: submission, spec: spec).build()
@@ -51,7 +58,10 @@ struct HeadBuilder {
         let factored = Submission.factoredNames.filter { head.matrices[$0] != nil }
         let circuits = Submission.circuitNames.filter { head.matrices[$0] != nil }
         if !factored.isEmpty && !circuits.isEmpty {
-            throw error(nil, "mixes factored matrices (\(factored.joined(separator: ", "))) with circuits (\(circuits.joined(separator: ", "))); give W_Q, W_K, W_V, W_O or W_QK, W_OV")
+            throw error(
+                nil,
+                "mixes factored matrices (\(factored.joined(separator: ", "))) with circuits (\(circuits.joined(separator: ", "))); give W_Q, W_K, W_V, W_O or W_QK, W_OV"
+            )
         }
         if !circuits.isEmpty { return try buildCircuits() }
         return try buildFactored()
@@ -127,11 +137,14 @@ struct HeadBuilder {
                 throw error(name, "is missing; a head in circuit form needs both W_QK and W_OV")
             }
             let oriented = (anthropic && name == "W_OV") ? m.transposed : m
-            let matrix = try oriented.resolve(rows: residual, columns: residual, rowAxis: "residual dim", columnAxis: "residual dim",
-                                              file: file, location: "\(location).\(name)")
+            let matrix = try oriented.resolve(
+                rows: residual, columns: residual, rowAxis: "residual dim", columnAxis: "residual dim",
+                file: file, location: "\(location).\(name)")
             if let bound = spec.limits.dHead {
                 let r = matrix.rank()
-                if r > bound { throw error(name, "has rank \(r), but a head of this exercise has d_head <= \(bound), so its \(name) can have rank at most \(bound)") }
+                if r > bound {
+                    throw error(name, "has rank \(r), but a head of this exercise has d_head <= \(bound), so its \(name) can have rank at most \(bound)")
+                }
             }
             return matrix
         }

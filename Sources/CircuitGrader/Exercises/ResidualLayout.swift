@@ -44,7 +44,9 @@ public struct ResidualLayout: Equatable, Sendable {
         } else {
             let bounds = inner.components(separatedBy: "..")
             guard bounds.count == 2, let lo = Int(bounds[0]), let hi = Int(bounds[1]), lo <= hi, hi - lo < 100_000 else {
-                throw ExpansionError(pattern: pattern, reason: "expected {a..b} with whole numbers a <= b, or one of \(lists.keys.sorted().map { "{\($0)}" }.joined(separator: ", "))")
+                throw ExpansionError(
+                    pattern: pattern,
+                    reason: "expected {a..b} with whole numbers a <= b, or one of \(lists.keys.sorted().map { "{\($0)}" }.joined(separator: ", "))")
             }
             items = (lo...hi).map(String.init)
         }

@@ -43,7 +43,8 @@ enum RuleParser {
         let minMass = try f.optionalNumber("min_mass") ?? 0
         guard (0...1).contains(minMass) else { throw f.error("min_mass", "expected a number in 0...1, found \(minMass)") }
         _ = try f.string("to")
-        return AttentionRequirement(head: head, rule: try f.choice("to", default: .self), minMass: minMass,
-                                    argmax: try f.optionalBool("argmax") ?? true, queries: try f.choice("queries", default: .all))
+        return AttentionRequirement(
+            head: head, rule: try f.choice("to", default: .self), minMass: minMass,
+            argmax: try f.optionalBool("argmax") ?? true, queries: try f.choice("queries", default: .all))
     }
 }

@@ -69,8 +69,10 @@ public struct SequenceGenerator: Equatable, Sendable {
         return bindings
     }
 
-    private func place(_ width: Int, _ placement: Placement, length n: Int, taken: [Bool],
-                       using random: inout SeededRandom) -> Int {
+    private func place(
+        _ width: Int, _ placement: Placement, length n: Int, taken: [Bool],
+        using random: inout SeededRandom
+    ) -> Int {
         switch placement {
         case .start: return 0
         case .end: return n - width

@@ -2,10 +2,12 @@ import Foundation
 
 /// Turns a spec file's JSON into a validated `ExerciseSpec`; every error names the file, JSON path and line.
 public enum SpecParser {
-    static let topKeys = ["$comment", "id", "exercise", "variant", "title", "source", "description", "status",
-                          "exploratory_reason", "vocab", "bos", "outputs", "n_ctx", "positional", "causal",
-                          "attention_scale", "limits", "residual", "scratch", "fixed", "student_embeddings",
-                          "optional_matrices", "rule", "positions", "families", "reference", "exhaustive_limit"]
+    static let topKeys = [
+        "$comment", "id", "exercise", "variant", "title", "source", "description", "status",
+        "exploratory_reason", "vocab", "bos", "outputs", "n_ctx", "positional", "causal",
+        "attention_scale", "limits", "residual", "scratch", "fixed", "student_embeddings",
+        "optional_matrices", "rule", "positions", "families", "reference", "exhaustive_limit",
+    ]
 
     /// Parses spec `bytes` read from `file`.
     public static func parse(_ bytes: [UInt8], file: String) throws -> ExerciseSpec {
@@ -60,8 +62,10 @@ public enum SpecParser {
         var maxLength: Int { nCtx - (bos == nil ? 0 : 1) }
     }
 
-    static let familyKeys = ["id", "title", "description", "points", "visibility", "pass_accuracy", "min_margin",
-                             "cases", "generator", "circuits", "questions", "rule", "positions", "attention"]
+    static let familyKeys = [
+        "id", "title", "description", "points", "visibility", "pass_accuracy", "min_margin",
+        "cases", "generator", "circuits", "questions", "rule", "positions", "attention",
+    ]
 
     private static func parseStatus(_ root: JSONFields) throws -> ExerciseSpec.Status {
         switch try root.optionalString("status") ?? "graded" {
@@ -73,8 +77,9 @@ public enum SpecParser {
 
     private static func parseLimits(_ root: JSONFields) throws -> ExerciseSpec.Limits {
         let f = try root.fields("limits", allowed: ["layers", "heads", "d_head"])
-        return .init(layers: try f.integer("layers", in: 1...16), headsPerLayer: try f.integer("heads", in: 1...64),
-                     dHead: try f.optionalInteger("d_head", in: 1...InputLimits.maxDimension))
+        return .init(
+            layers: try f.integer("layers", in: 1...16), headsPerLayer: try f.integer("heads", in: 1...64),
+            dHead: try f.optionalInteger("d_head", in: 1...InputLimits.maxDimension))
     }
 
     private static func parseScale(_ root: JSONFields, dHead: Int?) throws -> Double {
@@ -85,8 +90,10 @@ public enum SpecParser {
         throw root.error("attention_scale", "expected a positive number, or \"1/sqrt(d_head)\" with limits.d_head set")
     }
 
-    private static func parseFamily(_ f: JSONFields, frame: Frame, defaultPlan: LabelPlan?,
-                                    limits: ExerciseSpec.Limits) throws -> ExerciseSpec.Family {
+    private static func parseFamily(
+        _ f: JSONFields, frame: Frame, defaultPlan: LabelPlan?,
+        limits: ExerciseSpec.Limits
+    ) throws -> ExerciseSpec.Family {
         let plan = try parsePlan(f, frame: frame, inherited: defaultPlan)
         let sources = ["cases", "generator", "circuits", "questions"].filter(f.has)
         guard sources.count == 1 else {
@@ -95,26 +102,31 @@ public enum SpecParser {
         let source: ExerciseSpec.Source
         switch sources[0] {
         case "cases":
-            source = .explicit(try f.array("cases").enumerated().map { i, c in
-                try CaseParser.parse(JSONFields(c, file: f.file, path: f.path("cases[\(i)]"), allowed: CaseParser.keys),
-                                     frame: frame, plan: plan)
-            })
+            source = .explicit(
+                try f.array("cases").enumerated().map { i, c in
+                    try CaseParser.parse(
+                        JSONFields(c, file: f.file, path: f.path("cases[\(i)]"), allowed: CaseParser.keys),
+                        frame: frame, plan: plan)
+                })
         case "generator":
             guard let plan else { throw f.error("generator", "a generated family needs a \"rule\" or \"attention\" (here or at the top level)") }
             source = .generated(try GeneratorParser.parse(f.fields("generator", allowed: GeneratorParser.keys), frame: frame), plan)
         case "circuits":
-            source = .circuits(try f.array("circuits").enumerated().map { i, c in
-                try CircuitParser.parse(JSONFields(c, file: f.file, path: f.path("circuits[\(i)]"), allowed: CircuitParser.keys), frame: frame)
-            })
+            source = .circuits(
+                try f.array("circuits").enumerated().map { i, c in
+                    try CircuitParser.parse(JSONFields(c, file: f.file, path: f.path("circuits[\(i)]"), allowed: CircuitParser.keys), frame: frame)
+                })
         default:
-            source = .questions(try f.array("questions").enumerated().map { i, q in
-                try CircuitParser.question(JSONFields(q, file: f.file, path: f.path("questions[\(i)]"), allowed: CircuitParser.questionKeys))
-            })
+            source = .questions(
+                try f.array("questions").enumerated().map { i, q in
+                    try CircuitParser.question(JSONFields(q, file: f.file, path: f.path("questions[\(i)]"), allowed: CircuitParser.questionKeys))
+                })
         }
-        return .init(id: try f.string("id"), title: try f.optionalString("title") ?? (try f.string("id")),
-                     points: try f.optionalNumber("points") ?? 1, visibility: try f.choice("visibility", default: .visible),
-                     passAccuracy: try f.optionalNumber("pass_accuracy") ?? 1, minMargin: try f.optionalNumber("min_margin") ?? 0,
-                     source: source)
+        return .init(
+            id: try f.string("id"), title: try f.optionalString("title") ?? (try f.string("id")),
+            points: try f.optionalNumber("points") ?? 1, visibility: try f.choice("visibility", default: .visible),
+            passAccuracy: try f.optionalNumber("pass_accuracy") ?? 1, minMargin: try f.optionalNumber("min_margin") ?? 0,
+            source: source)
     }
 
     /// The label plan at this level: its own `rule` / `positions` / `attention`, else the inherited one.
@@ -126,9 +138,11 @@ public enum SpecParser {
             let value = try f.value("rule")
             rule = value == .null ? nil : try RuleParser.parse(value, fields: f, frame: frame)
         }
-        let attention = f.has("attention") ? try f.array("attention").enumerated().map { i, a in
-            try RuleParser.attention(JSONFields(a, file: f.file, path: f.path("attention[\(i)]"), allowed: RuleParser.attentionKeys))
-        } : inherited?.attention ?? []
+        let attention =
+            f.has("attention")
+            ? try f.array("attention").enumerated().map { i, a in
+                try RuleParser.attention(JSONFields(a, file: f.file, path: f.path("attention[\(i)]"), allowed: RuleParser.attentionKeys))
+            } : inherited?.attention ?? []
         let positions: GradedPositions = try f.choice("positions", default: inherited?.positions ?? .all)
         return LabelPlan(predict: rule, positions: positions, attention: attention)
     }

@@ -21,20 +21,24 @@ public enum SpecValidator {
             let report = Grader(spec: spec, seed: seed).grade(model, submission: submission)
             if let failing = report.families.first(where: { !$0.passed }), !spec.isExploratory {
                 let detail = failing.counterexample.map(TextReport.describe) ?? ""
-                throw GraderError(file: spec.file, location: "reference",
-                                  "the reference \(reference) fails family \"\(failing.id)\" with seed \(seed): \(detail)")
+                throw GraderError(
+                    file: spec.file, location: "reference",
+                    "the reference \(reference) fails family \"\(failing.id)\" with seed \(seed): \(detail)")
             }
             worst = min(worst, report.families.compactMap(\.worstMargin).min() ?? 1)
         }
         if spec.isExploratory { return "exploratory; reference graded" }
-        return "reference passes all \(spec.families.count) families on seeds \(seeds.map(String.init).joined(separator: ", ")) (worst margin \(TargetEvaluator.format(worst)))"
+        return
+            "reference passes all \(spec.families.count) families on seeds \(seeds.map(String.init).joined(separator: ", ")) (worst margin \(TargetEvaluator.format(worst)))"
     }
 
     private static func checkFamily(_ family: ExerciseSpec.Family, spec: ExerciseSpec) throws {
         let location = "families.\(family.id)"
         func checkHead(_ head: HeadRef) throws {
             guard head.layer < spec.limits.layers, head.head < spec.limits.headsPerLayer else {
-                throw GraderError(file: spec.file, location: location, "names head \(head), beyond the limits (\(spec.limits.layers) layers × \(spec.limits.headsPerLayer) heads)")
+                throw GraderError(
+                    file: spec.file, location: location,
+                    "names head \(head), beyond the limits (\(spec.limits.layers) layers × \(spec.limits.headsPerLayer) heads)")
             }
         }
         switch family.source {
@@ -61,8 +65,9 @@ public enum SpecValidator {
             let labels = rule.labels(c.tokens)
             for target in c.targets {
                 guard case .predict(let p, let expected) = target, let label = labels[p], label != expected else { continue }
-                throw GraderError(file: spec.file, location: "families.\(family.id).cases[\(i)]",
-                                  "position \(p) of \"\(c.tokens.joined(separator: " "))\" is labelled \(expected) but the exercise's rule gives \(label)")
+                throw GraderError(
+                    file: spec.file, location: "families.\(family.id).cases[\(i)]",
+                    "position \(p) of \"\(c.tokens.joined(separator: " "))\" is labelled \(expected) but the exercise's rule gives \(label)")
             }
         }
     }

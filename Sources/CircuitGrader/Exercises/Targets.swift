@@ -12,7 +12,8 @@ public struct HeadRef: Hashable, Sendable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.uppercased().split(separator: "H")
         guard parts.count == 2, parts[0].hasPrefix("L"), let l = Int(parts[0].dropFirst()), let h = Int(parts[1]),
-              l >= 0, h >= 0 else { return nil }
+            l >= 0, h >= 0
+        else { return nil }
         self.init(layer: l, head: h)
     }
 

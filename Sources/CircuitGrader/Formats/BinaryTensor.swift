@@ -40,12 +40,13 @@ struct ElementType: Equatable, Sendable {
 
     /// The element type, or `nil` when `kind` has no `size`-byte form.
     init?(_ kind: Kind, size: Int, bigEndian: Bool = false) {
-        let sizes: [Int] = switch kind {
-        case .float: [2, 4, 8]
-        case .bfloat16: [2]
-        case .signed, .unsigned: [1, 2, 4, 8]
-        case .bool: [1]
-        }
+        let sizes: [Int] =
+            switch kind {
+            case .float: [2, 4, 8]
+            case .bfloat16: [2]
+            case .signed, .unsigned: [1, 2, 4, 8]
+            case .bool: [1]
+            }
         guard sizes.contains(size) else { return nil }
         self.kind = kind
         self.size = size
@@ -72,8 +73,9 @@ struct ElementType: Equatable, Sendable {
 
     /// `count` elements starting at byte `start` of `bytes`; the caller has checked they are all there.
     func decode(_ bytes: [UInt8], from start: Int, count: Int) -> [Double] {
-        precondition(start >= 0 && count >= 0 && start + count * size <= bytes.count,
-                     "decode range \(start)+\(count)x\(size) outside \(bytes.count) bytes")
+        precondition(
+            start >= 0 && count >= 0 && start + count * size <= bytes.count,
+            "decode range \(start)+\(count)x\(size) outside \(bytes.count) bytes")
         var values = [Double]()
         values.reserveCapacity(count)
         bytes.withUnsafeBufferPointer { buffer in
@@ -126,13 +128,15 @@ enum BinaryTensor {
                 throw site.error("dimension \(axis) of shape \(shapeText(shape)) is negative")
             }
             guard dimension <= InputLimits.maxDimension else {
-                throw site.error("dimension \(axis) of shape \(shapeText(shape)) is \(dimension); "
-                    + "the limit is \(InputLimits.maxDimension)")
+                throw site.error(
+                    "dimension \(axis) of shape \(shapeText(shape)) is \(dimension); "
+                        + "the limit is \(InputLimits.maxDimension)")
             }
             let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
             guard !overflow, product <= InputLimits.maxTensorElements else {
-                throw site.error("shape \(shapeText(shape)) has too many elements; the limit is "
-                    + "\(InputLimits.maxTensorElements) per tensor")
+                throw site.error(
+                    "shape \(shapeText(shape)) has too many elements; the limit is "
+                        + "\(InputLimits.maxTensorElements) per tensor")
             }
             count = product
         }
@@ -150,8 +154,10 @@ enum BinaryTensor {
     ///
     /// The caller has checked that `elementCount(of: shape)` elements fit. `fortranOrder` data (first index
     /// fastest) is reordered to row-major. Every value must be finite.
-    static func decode(_ bytes: [UInt8], from start: Int, shape: [Int], type: ElementType,
-                       fortranOrder: Bool = false, at site: BinarySite) throws(GraderError) -> Tensor {
+    static func decode(
+        _ bytes: [UInt8], from start: Int, shape: [Int], type: ElementType,
+        fortranOrder: Bool = false, at site: BinarySite
+    ) throws(GraderError) -> Tensor {
         let count = try elementCount(of: shape, at: site)
         var values = type.decode(bytes, from: start, count: count)
         if fortranOrder { values = rowMajor(fromColumnMajor: values, shape: shape) }

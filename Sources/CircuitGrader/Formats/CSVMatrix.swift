@@ -23,8 +23,9 @@ public enum CSVMatrix {
         var rowLabels: [String] = []
         for row in body {
             guard row.cells.count - (hasRowLabels ? 1 : 0) == width else {
-                throw GraderError(file: file, location: location, line: row.number,
-                                  "row has \(plural(row.cells.count - (hasRowLabels ? 1 : 0), "value")) but the first row has \(width)")
+                throw GraderError(
+                    file: file, location: location, line: row.number,
+                    "row has \(plural(row.cells.count - (hasRowLabels ? 1 : 0), "value")) but the first row has \(width)")
             }
             if hasRowLabels { rowLabels.append(row.cells[0]) }
             for (c, cell) in row.cells.dropFirst(hasRowLabels ? 1 : 0).enumerated() {
@@ -39,7 +40,8 @@ public enum CSVMatrix {
         if hasHeader {
             let names = Array(first.cells.dropFirst(hasRowLabels ? 1 : 0))
             guard names.count == width else {
-                throw GraderError(file: file, location: location, line: first.number, "the header has \(plural(names.count, "name")) but rows have \(plural(width, "value"))")
+                throw GraderError(
+                    file: file, location: location, line: first.number, "the header has \(plural(names.count, "name")) but rows have \(plural(width, "value"))")
             }
             columnLabels = names
         }
@@ -49,8 +51,9 @@ public enum CSVMatrix {
                 throw GraderError(file: file, location: location, "the \(axis) name \"\(label)\" appears twice")
             }
         }
-        return .dense(Matrix(rows: body.count, columns: width, values: values),
-                      rowLabels: hasRowLabels ? rowLabels : nil, columnLabels: columnLabels)
+        return .dense(
+            Matrix(rows: body.count, columns: width, values: values),
+            rowLabels: hasRowLabels ? rowLabels : nil, columnLabels: columnLabels)
     }
 }
 

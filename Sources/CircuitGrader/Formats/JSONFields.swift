@@ -25,15 +25,17 @@ public struct JSONFields {
 
     /// An error at `key`.
     public func error(_ key: String?, _ message: String) -> GraderError {
-        GraderError(file: file, location: key.map(path) ?? (path.isEmpty ? nil : path),
-                    line: key.flatMap(object.line(of:)), message)
+        GraderError(
+            file: file, location: key.map(path) ?? (path.isEmpty ? nil : path),
+            line: key.flatMap(object.line(of:)), message)
     }
 
     private func rejectUnknownKeys() throws {
         for member in object.members where !allowed.contains(member.key) {
             let known = allowed.sorted().joined(separator: ", ")
-            throw GraderError(file: file, location: path.isEmpty ? nil : path, line: member.line,
-                              "unknown key \"\(member.key)\" (expected one of: \(known))")
+            throw GraderError(
+                file: file, location: path.isEmpty ? nil : path, line: member.line,
+                "unknown key \"\(member.key)\" (expected one of: \(known))")
         }
     }
 

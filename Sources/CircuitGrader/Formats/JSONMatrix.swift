@@ -10,8 +10,9 @@ enum JSONMatrix {
             var entries: [RawMatrix.SparseEntry] = []
             for member in object.members {
                 guard let inner = member.value.object else {
-                    throw GraderError(file: file, location: "\(location).\(member.key)", line: member.line,
-                                      "expected an object {column name: number}, found \(member.value.typeName)")
+                    throw GraderError(
+                        file: file, location: "\(location).\(member.key)", line: member.line,
+                        "expected an object {column name: number}, found \(member.value.typeName)")
                 }
                 for cell in inner.members {
                     let where_ = "\(location).\(member.key).\(cell.key)"
@@ -24,8 +25,9 @@ enum JSONMatrix {
             }
             return .sparse(entries)
         default:
-            throw GraderError(file: file, location: location,
-                              "expected a matrix (an array of rows, or an object of named entries), found \(value.typeName)")
+            throw GraderError(
+                file: file, location: location,
+                "expected a matrix (an array of rows, or an object of named entries), found \(value.typeName)")
         }
     }
 
@@ -35,13 +37,14 @@ enum JSONMatrix {
         case .array(let items):
             return .dense(try numbers(items, file: file, location: location))
         case .object(let object):
-            return .sparse(try object.members.map { m in
-                guard let x = m.value.number else {
-                    throw GraderError(file: file, location: "\(location).\(m.key)", line: m.line, "expected a number, found \(m.value.typeName)")
-                }
-                try checkWeight(x, file: file, location: "\(location).\(m.key)")
-                return (m.key, x)
-            })
+            return .sparse(
+                try object.members.map { m in
+                    guard let x = m.value.number else {
+                        throw GraderError(file: file, location: "\(location).\(m.key)", line: m.line, "expected a number, found \(m.value.typeName)")
+                    }
+                    try checkWeight(x, file: file, location: "\(location).\(m.key)")
+                    return (m.key, x)
+                })
         default:
             throw GraderError(file: file, location: location, "expected a vector (an array of numbers, or an object of named entries), found \(value.typeName)")
         }
@@ -58,7 +61,8 @@ enum JSONMatrix {
                 throw GraderError(file: file, location: "\(location)[\(r)]", "expected a row (an array of numbers), found \(row.typeName)")
             }
             if let width, items.count != width {
-                throw GraderError(file: file, location: location, "row \(r) has \(plural(items.count, "value")) but row 0 has \(width); rows must all have the same length")
+                throw GraderError(
+                    file: file, location: location, "row \(r) has \(plural(items.count, "value")) but row 0 has \(width); rows must all have the same length")
             }
             guard items.count <= InputLimits.maxDimension else {
                 throw GraderError(file: file, location: location, "row \(r) has \(items.count) values; at most \(InputLimits.maxDimension) are accepted")

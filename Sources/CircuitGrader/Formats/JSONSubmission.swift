@@ -94,8 +94,10 @@ enum JSONTensor {
         return Tensor(shape: shape, values: values)
     }
 
-    private static func collect(_ value: JSONValue, depth: Int, shape: [Int], into values: inout [Double],
-                                file: String, location: String) throws {
+    private static func collect(
+        _ value: JSONValue, depth: Int, shape: [Int], into values: inout [Double],
+        file: String, location: String
+    ) throws {
         if depth == shape.count {
             guard let x = value.number else {
                 throw GraderError(file: file, location: location, "expected a number at depth \(depth), found \(value.typeName)")
@@ -105,8 +107,9 @@ enum JSONTensor {
             return
         }
         guard let items = value.array, items.count == shape[depth] else {
-            throw GraderError(file: file, location: location,
-                              "is not a rectangular array: expected \(shape[depth]) items at depth \(depth) (shape \(shapeText(shape)))")
+            throw GraderError(
+                file: file, location: location,
+                "is not a rectangular array: expected \(shape[depth]) items at depth \(depth) (shape \(shapeText(shape)))")
         }
         for item in items { try collect(item, depth: depth + 1, shape: shape, into: &values, file: file, location: location) }
     }

@@ -55,8 +55,10 @@ public enum JSONWriter {
         }
     }
 
-    private static func appendContainer(_ items: [(String?, JSONValue)], open: String, close: String,
-                                        to out: inout String, indent: Int?) {
+    private static func appendContainer(
+        _ items: [(String?, JSONValue)], open: String, close: String,
+        to out: inout String, indent: Int?
+    ) {
         out += open
         let inner = indent.map { $0 + 2 }
         for (i, (key, value)) in items.enumerated() {

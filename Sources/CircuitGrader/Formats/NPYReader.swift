@@ -24,27 +24,33 @@ public enum NPYReader {
         let expected = try BinaryTensor.byteCount(count, of: header.type, at: site)
         let found = bytes.count - dataStart
         guard found >= expected else {
-            throw site.error("truncated: shape \(shapeText(header.shape)) of '\(header.descr)' needs "
-                + "\(plural(expected, "byte")) of data, found \(found)")
+            throw site.error(
+                "truncated: shape \(shapeText(header.shape)) of '\(header.descr)' needs "
+                    + "\(plural(expected, "byte")) of data, found \(found)")
         }
         guard found == expected else {
-            throw site.error("\(plural(found - expected, "unexpected byte")) after the "
-                + "\(plural(expected, "byte")) of data for shape \(shapeText(header.shape)) of '\(header.descr)'")
+            throw site.error(
+                "\(plural(found - expected, "unexpected byte")) after the "
+                    + "\(plural(expected, "byte")) of data for shape \(shapeText(header.shape)) of '\(header.descr)'")
         }
-        return try BinaryTensor.decode(bytes, from: dataStart, shape: header.shape, type: header.type,
-                                       fortranOrder: header.fortranOrder, at: site)
+        return try BinaryTensor.decode(
+            bytes, from: dataStart, shape: header.shape, type: header.type,
+            fortranOrder: header.fortranOrder, at: site)
     }
 
     /// The byte range of the header text and where the data starts, after checking magic and version.
-    private static func locateHeader(in bytes: [UInt8],
-                                     at site: BinarySite) throws(GraderError) -> (Range<Int>, Int) {
+    private static func locateHeader(
+        in bytes: [UInt8],
+        at site: BinarySite
+    ) throws(GraderError) -> (Range<Int>, Int) {
         guard bytes.starts(with: magic) else {
             if bytes.starts(with: Array("PK".utf8)) {
                 throw site.error("not a .npy file: it is a zip archive (an .npz?)")
             }
-            throw site.error(bytes.isEmpty
-                ? "the file is empty; expected a .npy array"
-                : "not a .npy file: expected the magic bytes \\x93NUMPY at the start")
+            throw site.error(
+                bytes.isEmpty
+                    ? "the file is empty; expected a .npy array"
+                    : "not a .npy file: expected the magic bytes \\x93NUMPY at the start")
         }
         guard let major = bytes.littleEndian(at: 6, width: 1), let minor = bytes.littleEndian(at: 7, width: 1)
         else { throw site.error("truncated: the .npy file ends inside its version number") }
@@ -59,8 +65,9 @@ public enum NPYReader {
         }
         let headerStart = 8 + lengthWidth
         guard length <= UInt64(bytes.count - headerStart) else {
-            throw site.error("truncated: the header needs \(plural(Int(length), "byte")), "
-                + "found \(bytes.count - headerStart)")
+            throw site.error(
+                "truncated: the header needs \(plural(Int(length), "byte")), "
+                    + "found \(bytes.count - headerStart)")
         }
         let headerEnd = headerStart + Int(length)
         return (headerStart..<headerEnd, headerEnd)
@@ -93,8 +100,9 @@ private struct NPYHeader {
             self.descr = descr
             type = try Self.elementType(descr, at: site)
         case .sequence:
-            throw site.error("structured arrays (a dtype with named fields) are not supported; save a plain "
-                + "numeric array")
+            throw site.error(
+                "structured arrays (a dtype with named fields) are not supported; save a plain "
+                    + "numeric array")
         default: throw site.error("bad .npy header: 'descr' should be a dtype string such as '<f8'")
         }
         guard case .bool(let fortran) = try field("fortran_order") else {
@@ -130,16 +138,18 @@ private struct NPYHeader {
         guard let code = rest.first else { throw site.error("bad .npy header: empty dtype ''") }
         let size = Int(rest.dropFirst())
         if let unsupported = unsupportedKind(code, size: size) {
-            throw site.error("dtype '\(descr)' (\(unsupported)) is not supported; expected a float or integer "
-                + "type such as '<f8'")
+            throw site.error(
+                "dtype '\(descr)' (\(unsupported)) is not supported; expected a float or integer "
+                    + "type such as '<f8'")
         }
-        let kind: ElementType.Kind? = switch code {
-        case "f": .float
-        case "i": .signed
-        case "u": .unsigned
-        case "b", "?": .bool
-        default: nil
-        }
+        let kind: ElementType.Kind? =
+            switch code {
+            case "f": .float
+            case "i": .signed
+            case "u": .unsigned
+            case "b", "?": .bool
+            default: nil
+            }
         guard let kind, let type = ElementType(kind, size: size ?? (code == "?" ? 1 : 0), bigEndian: bigEndian)
         else {
             throw site.error("unknown dtype '\(descr)'; expected a float or integer type such as '<f8'")
@@ -174,8 +184,10 @@ private indirect enum PythonLiteral {
     static let maxDepth = 16
 
     /// The dict literal in `text` (only whitespace may follow it), with string keys.
-    static func parseDict(_ text: [UInt8],
-                          at site: BinarySite) throws(GraderError) -> [(key: String, value: PythonLiteral)] {
+    static func parseDict(
+        _ text: [UInt8],
+        at site: BinarySite
+    ) throws(GraderError) -> [(key: String, value: PythonLiteral)] {
         var parser = PythonLiteralParser(bytes: text, site: site)
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()

@@ -38,8 +38,10 @@ public enum RawMatrix: Equatable, Sendable {
 
     /// Places the matrix on axes named `rows` × `columns`; unlabelled dense matrices must match their
     /// counts exactly. Errors name `file` and `location` and say what was expected.
-    public func resolve(rows: [String], columns: [String], rowAxis: String, columnAxis: String,
-                        file: String, location: String) throws -> Matrix {
+    public func resolve(
+        rows: [String], columns: [String], rowAxis: String, columnAxis: String,
+        file: String, location: String
+    ) throws -> Matrix {
         let fail = { (message: String) in GraderError(file: file, location: location, message) }
         var out = Matrix(zeros: rows.count, columns.count)
         let rowIndex = Dictionary(rows.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
@@ -56,7 +58,8 @@ public enum RawMatrix: Equatable, Sendable {
                 out[try index(e.row, rowIndex, rowAxis, rows), try index(e.column, columnIndex, columnAxis, columns)] = e.value
             }
         case .dense(let m, let rowLabels, let columnLabels):
-            let expected = "expected shape \(shapeText([rows.count, columns.count])) (\(plural(rows.count, rowAxis)) × \(plural(columns.count, columnAxis))), found \(shapeText(m.shape))"
+            let expected =
+                "expected shape \(shapeText([rows.count, columns.count])) (\(plural(rows.count, rowAxis)) × \(plural(columns.count, columnAxis))), found \(shapeText(m.shape))"
             if rowLabels == nil && m.rows != rows.count { throw fail(expected) }
             if columnLabels == nil && m.columns != columns.count { throw fail(expected) }
             let rowTargets = try rowLabels.map { try $0.map { try index($0, rowIndex, rowAxis, rows) } } ?? Array(0..<m.rows)

@@ -31,7 +31,8 @@ public enum SafetensorsReader {
     /// The tensors in `bytes`, **sorted by where their data starts** (the order they are stored in), and the
     /// `__metadata__` map (empty when absent). Errors name `file` and the tensor.
     public static func read(_ bytes: [UInt8], file: String) throws(GraderError)
-        -> (tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) {
+        -> (tensors: [(name: String, tensor: Tensor)], metadata: [String: String])
+    {
         let site = BinarySite(file: file, location: nil)
         guard bytes.count <= InputLimits.maxFileBytes else {
             throw site.error("the file is \(bytes.count) bytes; the limit is \(InputLimits.maxFileBytes)")
@@ -55,8 +56,9 @@ public enum SafetensorsReader {
         try checkTiling(entries, dataSize: bytes.count - dataStart, at: site)
         var tensors: [(name: String, tensor: Tensor)] = []
         for entry in entries {
-            let tensor = try BinaryTensor.decode(bytes, from: dataStart + entry.range.lowerBound, shape: entry.shape,
-                                                 type: entry.type, at: site.at(entry.name))
+            let tensor = try BinaryTensor.decode(
+                bytes, from: dataStart + entry.range.lowerBound, shape: entry.shape,
+                type: entry.type, at: site.at(entry.name))
             tensors.append((entry.name, tensor))
         }
         return (tensors, metadata)
@@ -65,14 +67,16 @@ public enum SafetensorsReader {
     /// The JSON header object and where the data buffer starts.
     private static func parseHeader(_ bytes: [UInt8], at site: BinarySite) throws(GraderError) -> (JSONObject, Int) {
         guard let size = bytes.littleEndian(at: 0, width: 8) else {
-            throw site.error(bytes.isEmpty
-                ? "the file is empty; expected a safetensors file"
-                : "truncated: a safetensors file starts with an 8-byte header size, found "
-                    + plural(bytes.count, "byte"))
+            throw site.error(
+                bytes.isEmpty
+                    ? "the file is empty; expected a safetensors file"
+                    : "truncated: a safetensors file starts with an 8-byte header size, found "
+                        + plural(bytes.count, "byte"))
         }
         guard size <= UInt64(bytes.count - 8) else {
-            throw site.error("the header size is \(size) bytes but only \(bytes.count - 8) follow "
-                + "(truncated, or not a safetensors file?)")
+            throw site.error(
+                "the header size is \(size) bytes but only \(bytes.count - 8) follow "
+                    + "(truncated, or not a safetensors file?)")
         }
         let dataStart = 8 + Int(size)
         let header: JSONValue
@@ -101,8 +105,10 @@ public enum SafetensorsReader {
     }
 
     /// One tensor's header entry, checked against the data buffer of `dataSize` bytes.
-    private static func parseEntry(_ name: String, _ value: JSONValue, dataSize: Int,
-                                   at fileSite: BinarySite) throws(GraderError) -> Entry {
+    private static func parseEntry(
+        _ name: String, _ value: JSONValue, dataSize: Int,
+        at fileSite: BinarySite
+    ) throws(GraderError) -> Entry {
         let site = fileSite.at(name)
         guard !name.isEmpty else { throw fileSite.error("a tensor has an empty name") }
         guard let object = value.object else { throw site.error("expected an object, found \(value.typeName)") }
@@ -113,14 +119,16 @@ public enum SafetensorsReader {
         let shape = try integers(object["shape"], key: "shape", at: site)
         let offsets = try integers(object["data_offsets"], key: "data_offsets", at: site)
         guard offsets.count == 2, offsets[0] <= offsets[1], offsets[1] <= dataSize else {
-            throw site.error("data_offsets \(shapeText(offsets)) should be [begin, end] within the "
-                + "\(dataSize)-byte data buffer")
+            throw site.error(
+                "data_offsets \(shapeText(offsets)) should be [begin, end] within the "
+                    + "\(dataSize)-byte data buffer")
         }
         let count = try BinaryTensor.elementCount(of: shape, at: site)
         let expected = try BinaryTensor.byteCount(count, of: type, at: site)
         guard offsets[1] - offsets[0] == expected else {
-            throw site.error("shape \(shapeText(shape)) needs \(plural(expected, "byte")), "
-                + "but data_offsets \(shapeText(offsets)) span \(offsets[1] - offsets[0])")
+            throw site.error(
+                "shape \(shapeText(shape)) needs \(plural(expected, "byte")), "
+                    + "but data_offsets \(shapeText(offsets)) span \(offsets[1] - offsets[0])")
         }
         return Entry(name: name, type: type, shape: shape, range: offsets[0]..<offsets[1])
     }
@@ -130,8 +138,9 @@ public enum SafetensorsReader {
         guard let value else { throw site.error("the key 'dtype' is missing") }
         guard let name = value.string else { throw site.error("dtype should be a string, found \(value.typeName)") }
         guard let type = dtypes.first(where: { $0.name == name })?.type else {
-            throw site.error("dtype '\(name)' is not supported; expected one of "
-                + dtypes.map(\.name).joined(separator: ", "))
+            throw site.error(
+                "dtype '\(name)' is not supported; expected one of "
+                    + dtypes.map(\.name).joined(separator: ", "))
         }
         return type
     }
@@ -162,15 +171,17 @@ public enum SafetensorsReader {
                 throw site.at(entry.name).error("its data \(entry.range) overlaps that of '\(previous)'")
             }
             guard entry.range.lowerBound == end else {
-                throw site.at(entry.name).error("its data starts at byte \(entry.range.lowerBound) but the "
-                    + "previous tensor ends at \(end); bytes \(end)..<\(entry.range.lowerBound) are unused")
+                throw site.at(entry.name).error(
+                    "its data starts at byte \(entry.range.lowerBound) but the "
+                        + "previous tensor ends at \(end); bytes \(end)..<\(entry.range.lowerBound) are unused")
             }
             end = entry.range.upperBound
             previous = entry.name
         }
         guard end == dataSize else {
-            throw site.error("\(plural(dataSize - end, "byte")) after the last tensor's data are unused "
-                + "(the data buffer is \(dataSize) bytes, the tensors cover \(end))")
+            throw site.error(
+                "\(plural(dataSize - end, "byte")) after the last tensor's data are unused "
+                    + "(the data buffer is \(dataSize) bytes, the tensors cover \(end))")
         }
     }
 }

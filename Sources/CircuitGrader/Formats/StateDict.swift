@@ -14,8 +14,10 @@ public enum StateDict {
     }
 
     /// The submission the named tensors describe.
-    public static func submission(_ tensors: [(name: String, tensor: Tensor)], file: String, exercise: String?,
-                                  convention: Submission.Convention) throws -> Submission {
+    public static func submission(
+        _ tensors: [(name: String, tensor: Tensor)], file: String, exercise: String?,
+        convention: Submission.Convention
+    ) throws -> Submission {
         var s = Submission(file: file)
         s.exercise = exercise
         s.convention = convention
@@ -27,7 +29,9 @@ public enum StateDict {
             } else if name == "unembed.b_U" {
                 s.bU = .dense(try vector(tensor, file: file, name: name))
             } else if let (layer, parameter) = blockParameter(name) {
-                guard layer < InputLimits.maxLayers else { throw GraderError(file: file, location: name, "layer \(layer) is beyond the \(InputLimits.maxLayers) layers accepted") }
+                guard layer < InputLimits.maxLayers else {
+                    throw GraderError(file: file, location: name, "layer \(layer) is beyond the \(InputLimits.maxLayers) layers accepted")
+                }
                 perLayer[layer, default: []].append((parameter, tensor))
             } else {
                 throw GraderError(file: file, location: name, unknownNameMessage(name))
@@ -36,7 +40,9 @@ public enum StateDict {
         let count = (perLayer.keys.max() ?? -1) + 1
         for l in 0..<count {
             guard let parameters = perLayer[l] else {
-                throw GraderError(file: file, location: "blocks.\(l)", "layer \(l) is missing (layers \(perLayer.keys.sorted().map(String.init).joined(separator: ", ")) are present)")
+                throw GraderError(
+                    file: file, location: "blocks.\(l)",
+                    "layer \(l) is missing (layers \(perLayer.keys.sorted().map(String.init).joined(separator: ", ")) are present)")
             }
             s.layers.append(try layer(parameters, index: l, file: file))
         }
@@ -69,7 +75,10 @@ public enum StateDict {
             }
             let rank = p.hasPrefix("W") ? 3 : 2
             guard tensor.shape.count == rank else {
-                throw GraderError(file: file, location: name, "expected \(rank) dimensions \(p.hasPrefix("W") ? "[n_heads, d_model, d_head]" : "[n_heads, d_head]"), found shape \(shapeText(tensor.shape))")
+                throw GraderError(
+                    file: file, location: name,
+                    "expected \(rank) dimensions \(p.hasPrefix("W") ? "[n_heads, d_model, d_head]" : "[n_heads, d_head]"), found shape \(shapeText(tensor.shape))"
+                )
             }
             if let n = nHeads, n != tensor.shape[0] {
                 throw GraderError(file: file, location: name, "has \(plural(tensor.shape[0], "head")) but other tensors of layer \(l) have \(n)")

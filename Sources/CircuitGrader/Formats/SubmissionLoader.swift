@@ -61,7 +61,9 @@ enum FolderSubmission {
                 submission.exercise = String(decoding: try SubmissionLoader.readFile(path), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             case "txt" where stem == "convention":
                 let text = String(decoding: try SubmissionLoader.readFile(path), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                guard let c = Submission.Convention(rawValue: text) else { throw GraderError(file: path, "expected \"transformer_lens\" or \"anthropic\", found \"\(text)\"") }
+                guard let c = Submission.Convention(rawValue: text) else {
+                    throw GraderError(file: path, "expected \"transformer_lens\" or \"anthropic\", found \"\(text)\"")
+                }
                 submission.convention = c
             case "csv":
                 found = true
@@ -101,7 +103,8 @@ enum FolderSubmission {
         if name == "b_U" { s.bU = try vector(raw, file: file, name: name); return }
         let parts = name.split(separator: ".").map(String.init)
         guard parts.count == 2, let ref = parseLayerHead(parts[0]) else {
-            throw GraderError(file: file, "cannot tell what this file holds from its name \"\(name)\"; expected L0H0.W_Q, L0H0.b_Q, L0.b_O, W_E, W_pos, W_U or b_U")
+            throw GraderError(
+                file: file, "cannot tell what this file holds from its name \"\(name)\"; expected L0H0.W_Q, L0H0.b_Q, L0.b_O, W_E, W_pos, W_U or b_U")
         }
         guard ref.layer < InputLimits.maxLayers, (ref.head ?? 0) < InputLimits.maxHeads else {
             throw GraderError(file: file, "\(parts[0]) is beyond the limits of \(InputLimits.maxLayers) layers and \(InputLimits.maxHeads) heads")

@@ -58,19 +58,22 @@ struct ZipArchive {
             throw site.error("compression method \(entry.method) is not supported; only stored entries are")
         }
         guard entry.compressedSize == entry.uncompressedSize else {
-            throw site.error("a stored entry should have equal sizes, found \(entry.compressedSize) "
-                + "compressed and \(entry.uncompressedSize) uncompressed")
+            throw site.error(
+                "a stored entry should have equal sizes, found \(entry.compressedSize) "
+                    + "compressed and \(entry.uncompressedSize) uncompressed")
         }
         let start = try dataStart(of: entry, at: site)
         guard entry.compressedSize <= bytes.count - start else {
-            throw site.error("truncated: the entry needs \(plural(entry.compressedSize, "byte")), "
-                + "found \(bytes.count - start)")
+            throw site.error(
+                "truncated: the entry needs \(plural(entry.compressedSize, "byte")), "
+                    + "found \(bytes.count - start)")
         }
         let data = bytes[start..<(start + entry.compressedSize)]
         let crc = CRC32.checksum(data)
         guard crc == entry.crc32 else {
-            throw site.error("CRC-32 mismatch: the directory says \(hex(entry.crc32)), the data gives "
-                + "\(hex(crc)) (corrupted file?)")
+            throw site.error(
+                "CRC-32 mismatch: the directory says \(hex(entry.crc32)), the data gives "
+                    + "\(hex(crc)) (corrupted file?)")
         }
         return data
     }
@@ -79,8 +82,8 @@ struct ZipArchive {
     private func dataStart(of entry: Entry, at site: BinarySite) throws(GraderError) -> Int {
         let offset = entry.localHeaderOffset
         guard bytes.littleEndian(at: offset, width: 4) == Self.localSignature,
-              let nameLength = bytes.littleEndian(at: offset + 26, width: 2),
-              let extraLength = bytes.littleEndian(at: offset + 28, width: 2)
+            let nameLength = bytes.littleEndian(at: offset + 26, width: 2),
+            let extraLength = bytes.littleEndian(at: offset + 28, width: 2)
         else { throw site.error("no local file header at offset \(offset) (damaged archive?)") }
         let nameStart = offset + Self.localSize
         let start = nameStart + Int(nameLength) + Int(extraLength)
@@ -96,10 +99,11 @@ struct ZipArchive {
     /// The central directory's place and size, from the end record or its Zip64 form.
     private static func directory(_ bytes: [UInt8], at site: BinarySite) throws(GraderError) -> Directory {
         guard let end = findEndRecord(bytes) else {
-            throw site.error(bytes.isEmpty
-                ? "the file is empty; expected an .npz archive"
-                : "not a zip archive, or a truncated one (no end-of-central-directory record); expected an .npz "
-                    + "written by np.savez")
+            throw site.error(
+                bytes.isEmpty
+                    ? "the file is empty; expected an .npz archive"
+                    : "not a zip archive, or a truncated one (no end-of-central-directory record); expected an .npz "
+                        + "written by np.savez")
         }
         let field = { (offset: Int, width: Int) in Int(bytes.littleEndian(at: end + offset, width: width) ?? 0) }
         guard field(4, 2) == 0, field(6, 2) == 0 else {
@@ -123,7 +127,8 @@ struct ZipArchive {
         for offset in stride(from: bytes.count - endSize, through: lowest, by: -1)
         where bytes.littleEndian(at: offset, width: 4) == endSignature {
             if let comment = bytes.littleEndian(at: offset + 20, width: 2),
-               Int(comment) <= bytes.count - offset - endSize {
+                Int(comment) <= bytes.count - offset - endSize
+            {
                 return offset
             }
         }
@@ -131,37 +136,45 @@ struct ZipArchive {
     }
 
     /// The directory as the Zip64 end record, which the locator at `locator` points to, describes it.
-    private static func zip64Directory(_ bytes: [UInt8], locator: Int,
-                                       at site: BinarySite) throws(GraderError) -> Directory {
+    private static func zip64Directory(
+        _ bytes: [UInt8], locator: Int,
+        at site: BinarySite
+    ) throws(GraderError) -> Directory {
         guard bytes.littleEndian(at: locator + 4, width: 4) == 0,
-              bytes.littleEndian(at: locator + 16, width: 4) ?? 0 <= 1 else {
+            bytes.littleEndian(at: locator + 16, width: 4) ?? 0 <= 1
+        else {
             throw site.error("multi-disk zip archives are not supported")
         }
         guard let recordOffset = bytes.littleEndian(at: locator + 8, width: 8),
-              recordOffset <= UInt64(locator),
-              case let record = Int(recordOffset),
-              bytes.littleEndian(at: record, width: 4) == zip64EndSignature,
-              let count = bytes.littleEndian(at: record + 32, width: 8),
-              let size = bytes.littleEndian(at: record + 40, width: 8),
-              let offset = bytes.littleEndian(at: record + 48, width: 8),
-              record + 56 <= locator
+            recordOffset <= UInt64(locator),
+            case let record = Int(recordOffset),
+            bytes.littleEndian(at: record, width: 4) == zip64EndSignature,
+            let count = bytes.littleEndian(at: record + 32, width: 8),
+            let size = bytes.littleEndian(at: record + 40, width: 8),
+            let offset = bytes.littleEndian(at: record + 48, width: 8),
+            record + 56 <= locator
         else { throw site.error("the Zip64 end-of-central-directory record is missing or damaged") }
         guard bytes.littleEndian(at: record + 16, width: 4) == 0,
-              bytes.littleEndian(at: record + 20, width: 4) == 0 else {
+            bytes.littleEndian(at: record + 20, width: 4) == 0
+        else {
             throw site.error("multi-disk zip archives are not supported")
         }
         let limit = UInt64(bytes.count)
-        let directory = Directory(entryCount: Int(min(count, limit)), offset: Int(min(offset, limit)),
-                                  size: Int(min(size, limit)))
+        let directory = Directory(
+            entryCount: Int(min(count, limit)), offset: Int(min(offset, limit)),
+            size: Int(min(size, limit)))
         return try checked(directory, before: record, at: site)
     }
 
     /// `directory`, after checking it lies before the end record at `end`.
-    private static func checked(_ directory: Directory, before end: Int,
-                                at site: BinarySite) throws(GraderError) -> Directory {
+    private static func checked(
+        _ directory: Directory, before end: Int,
+        at site: BinarySite
+    ) throws(GraderError) -> Directory {
         guard directory.offset <= end, directory.size <= end - directory.offset else {
-            throw site.error("the central directory (\(directory.size) bytes at offset \(directory.offset)) "
-                + "lies outside the archive (damaged or truncated?)")
+            throw site.error(
+                "the central directory (\(directory.size) bytes at offset \(directory.offset)) "
+                    + "lies outside the archive (damaged or truncated?)")
         }
         return directory
     }
@@ -169,8 +182,10 @@ struct ZipArchive {
     // MARK: - Central directory
 
     /// The `directory.entryCount` entries of the central directory, in order.
-    private static func readEntries(_ bytes: [UInt8], _ directory: Directory,
-                                    at site: BinarySite) throws(GraderError) -> [Entry] {
+    private static func readEntries(
+        _ bytes: [UInt8], _ directory: Directory,
+        at site: BinarySite
+    ) throws(GraderError) -> [Entry] {
         let end = directory.offset + directory.size
         var offset = directory.offset
         var entries: [Entry] = []
@@ -183,8 +198,10 @@ struct ZipArchive {
     }
 
     /// The central-directory record at `offset` (which must end by `end`), and where the next one starts.
-    private static func readEntry(_ bytes: [UInt8], at offset: Int, before end: Int, site: BinarySite,
-                                  number: Int) throws(GraderError) -> (Entry, Int) {
+    private static func readEntry(
+        _ bytes: [UInt8], at offset: Int, before end: Int, site: BinarySite,
+        number: Int
+    ) throws(GraderError) -> (Entry, Int) {
         let damaged = site.error("central directory record \(number) is damaged or missing")
         guard offset <= end - centralSize, bytes.littleEndian(at: offset, width: 4) == centralSignature else {
             throw damaged
@@ -200,17 +217,20 @@ struct ZipArchive {
         guard field(8, 2) & 1 == 0 else { throw site.at(name).error("encrypted entries are not supported") }
         var sizes = (uncompressed: field(24, 4), compressed: field(20, 4), offset: field(42, 4))
         try applyZip64Extra(bytes, extraStart..<extraEnd, to: &sizes, at: site.at(name))
-        let entry = Entry(name: name, nameBytes: nameBytes, method: field(10, 2),
-                          crc32: UInt32(truncatingIfNeeded: field(16, 4)),
-                          compressedSize: sizes.compressed, uncompressedSize: sizes.uncompressed,
-                          localHeaderOffset: sizes.offset)
+        let entry = Entry(
+            name: name, nameBytes: nameBytes, method: field(10, 2),
+            crc32: UInt32(truncatingIfNeeded: field(16, 4)),
+            compressedSize: sizes.compressed, uncompressedSize: sizes.uncompressed,
+            localHeaderOffset: sizes.offset)
         return (entry, next)
     }
 
     /// Replaces the 32-bit sizes and offset saturated at `0xFFFFFFFF` by their values in the Zip64 extra field.
-    private static func applyZip64Extra(_ bytes: [UInt8], _ extra: Range<Int>,
-                                        to sizes: inout (uncompressed: Int, compressed: Int, offset: Int),
-                                        at site: BinarySite) throws(GraderError) {
+    private static func applyZip64Extra(
+        _ bytes: [UInt8], _ extra: Range<Int>,
+        to sizes: inout (uncompressed: Int, compressed: Int, offset: Int),
+        at site: BinarySite
+    ) throws(GraderError) {
         var offset = extra.lowerBound
         while offset + 4 <= extra.upperBound {
             let id = bytes.littleEndian(at: offset, width: 2) ?? 0

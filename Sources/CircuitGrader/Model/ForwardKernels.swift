@@ -20,8 +20,10 @@ import Foundation
 enum ForwardKernels {
     /// `out[0..<n] = row[0..<k] @ w`, where `w` is `[k, n]` row-major. Overwrites `out`.
     @inline(__always)
-    static func rowTimes(_ row: UnsafePointer<Double>, _ k: Int, _ w: UnsafePointer<Double>, _ n: Int,
-                         into out: UnsafeMutablePointer<Double>) {
+    static func rowTimes(
+        _ row: UnsafePointer<Double>, _ k: Int, _ w: UnsafePointer<Double>, _ n: Int,
+        into out: UnsafeMutablePointer<Double>
+    ) {
         out.update(repeating: 0, count: n)
         for r in 0..<k {
             let a = row[r]
@@ -49,9 +51,11 @@ enum ForwardKernels {
     /// with a sparse `w`: `nonZero[r]..<nonZero[r + 1]` index (into `nonZero`) the columns of row `r` whose
     /// weight is not zero. Gives the same bits as `rowTimes`.
     @inline(__always)
-    static func rowTimes(_ row: UnsafePointer<Double>, entries: UnsafePointer<Int32>, _ count: Int,
-                         _ w: UnsafePointer<Double>, _ n: Int, nonZero: UnsafePointer<Int32>?,
-                         into out: UnsafeMutablePointer<Double>) {
+    static func rowTimes(
+        _ row: UnsafePointer<Double>, entries: UnsafePointer<Int32>, _ count: Int,
+        _ w: UnsafePointer<Double>, _ n: Int, nonZero: UnsafePointer<Int32>?,
+        into out: UnsafeMutablePointer<Double>
+    ) {
         out.update(repeating: 0, count: n)
         for e in 0..<count {
             let r = Int(entries[e])
@@ -87,8 +91,10 @@ enum ForwardKernels {
     /// ones; a score of `-inf` gets weight 0. Keys past `visible` (masked) would add 0 to `total`, so
     /// leaving them out changes no bit; a caller that stores a full row writes `0 / total` there.
     @inline(__always)
-    static func attentionRow(query: UnsafePointer<Double>, keys: UnsafePointer<Double>, visible: Int, d: Int,
-                             scale: Double, weights: UnsafeMutablePointer<Double>) -> Double {
+    static func attentionRow(
+        query: UnsafePointer<Double>, keys: UnsafePointer<Double>, visible: Int, d: Int,
+        scale: Double, weights: UnsafeMutablePointer<Double>
+    ) -> Double {
         var maxScore = -Double.infinity
         for j in 0..<visible {
             let key = keys + j * d
@@ -107,7 +113,7 @@ enum ForwardKernels {
             } else if s == -.infinity {
                 e = 0
             } else {
-                e = s == maxScore ? 1 : exp(s - maxScore)   // exp(+0) is exactly 1
+                e = s == maxScore ? 1 : exp(s - maxScore)  // exp(+0) is exactly 1
             }
             weights[j] = e
             total += e

@@ -71,22 +71,22 @@ extension Transformer {
 
 /// Scratch memory for whole sequences of up to `length` tokens, reused from one sequence to the next.
 final class WholeSequenceScratch {
-    let x: ScratchBuffer<Double>              // [T, dModel]
-    let next: ScratchBuffer<Double>           // [T, dModel]
-    let qkInput: ScratchBuffer<Double>        // [T, dModel] (shortformer only)
-    let q: ScratchBuffer<Double>              // [T, dHead]
-    let k: ScratchBuffer<Double>              // [T, dHead]
-    let v: ScratchBuffer<Double>              // [T, dValue]
-    let z: ScratchBuffer<Double>              // [dValue]
-    let pattern: ScratchBuffer<Double>        // [T, T]
-    let out: ScratchBuffer<Double>            // [T, dModel]
-    let logits: ScratchBuffer<Double>         // [T, nOutputs]
+    let x: ScratchBuffer<Double>  // [T, dModel]
+    let next: ScratchBuffer<Double>  // [T, dModel]
+    let qkInput: ScratchBuffer<Double>  // [T, dModel] (shortformer only)
+    let q: ScratchBuffer<Double>  // [T, dHead]
+    let k: ScratchBuffer<Double>  // [T, dHead]
+    let v: ScratchBuffer<Double>  // [T, dValue]
+    let z: ScratchBuffer<Double>  // [dValue]
+    let pattern: ScratchBuffer<Double>  // [T, T]
+    let out: ScratchBuffer<Double>  // [T, dModel]
+    let logits: ScratchBuffer<Double>  // [T, nOutputs]
     /// Non-zero entries of each row of x, of the Q/K input (shortformer), and of z.
-    let xEntries: ScratchBuffer<Int32>        // [T, dModel]
-    let xCounts: ScratchBuffer<Int>           // [T]
-    let qkEntries: ScratchBuffer<Int32>       // [T, dModel] (shortformer only)
-    let qkCounts: ScratchBuffer<Int>          // [T] (shortformer only)
-    let zEntries: ScratchBuffer<Int32>        // [dValue]
+    let xEntries: ScratchBuffer<Int32>  // [T, dModel]
+    let xCounts: ScratchBuffer<Int>  // [T]
+    let qkEntries: ScratchBuffer<Int32>  // [T, dModel] (shortformer only)
+    let qkCounts: ScratchBuffer<Int>  // [T] (shortformer only)
+    let zEntries: ScratchBuffer<Int32>  // [dValue]
 
     init(_ model: PackedModel, length t: Int) {
         let d = model.dModel
@@ -127,7 +127,7 @@ extension PackedModel {
         var patterns: [[Matrix]] = []
         var outputs: [[Matrix]] = []
         if keep {
-            residuals.reserveCapacity(layers.count + 1)   // sized once: no regrowth per trace
+            residuals.reserveCapacity(layers.count + 1)  // sized once: no regrowth per trace
             patterns.reserveCapacity(layers.count)
             outputs.reserveCapacity(layers.count)
         }
@@ -156,19 +156,20 @@ extension PackedModel {
                 let dh = head.dHead, dv = head.dValue
                 for i in 0..<t {
                     let qk = qkInput + i * d, qkList = qkEntries + i * d
-                    project(qk, entries: qkList, qkCounts[i], head.wQ, head.bQ, into: q + i * dh)         // q[i]  [dHead]
-                    project(qk, entries: qkList, qkCounts[i], head.wK, head.bK, into: k + i * dh)         // k[i]  [dHead]
-                    project(x + i * d, entries: xEntries + i * d, xCounts[i], head.wV, head.bV, into: v + i * dv) // v[i]  [dValue]
+                    project(qk, entries: qkList, qkCounts[i], head.wQ, head.bQ, into: q + i * dh)  // q[i]  [dHead]
+                    project(qk, entries: qkList, qkCounts[i], head.wK, head.bK, into: k + i * dh)  // k[i]  [dHead]
+                    project(x + i * d, entries: xEntries + i * d, xCounts[i], head.wV, head.bV, into: v + i * dv)  // v[i]  [dValue]
                 }
                 for i in 0..<t {
-                    let row = pattern + i * t                                                   // pattern[i]  [T]
+                    let row = pattern + i * t  // pattern[i]  [T]
                     let visible = causal ? i + 1 : t
-                    let total = ForwardKernels.attentionRow(query: q + i * dh, keys: k, visible: visible, d: dh,
-                                                            scale: scale, weights: row)
+                    let total = ForwardKernels.attentionRow(
+                        query: q + i * dh, keys: k, visible: visible, d: dh,
+                        scale: scale, weights: row)
                     for j in visible..<t { row[j] = 0 / total }
                     // Masked weights are exactly 0 (skipped) unless total is 0 or NaN, when they are NaN.
-                    ForwardKernels.rowTimes(row, total > 0 ? visible : t, v, dv, into: z)       // z = pattern[i] v  [dValue]
-                    times(z, head.wO, entries: s.zEntries.pointer, into: out + i * d)           // z W_O  [dModel]
+                    ForwardKernels.rowTimes(row, total > 0 ? visible : t, v, dv, into: z)  // z = pattern[i] v  [dValue]
+                    times(z, head.wO, entries: s.zEntries.pointer, into: out + i * d)  // z W_O  [dModel]
                     ForwardKernels.sum(next + i * d, out + i * d, d, into: next + i * d)
                 }
                 if keep {
@@ -189,8 +190,9 @@ extension PackedModel {
             times(x + i * d, wU, entries: xEntries, into: logits + i * nOutputs)
             ForwardKernels.add(at(bU), nOutputs, to: logits + i * nOutputs)
         }
-        return ForwardTrace(tokens: tokens, logits: matrix(logits, t, nOutputs), patterns: patterns,
-                            headOutputs: outputs, residuals: residuals)
+        return ForwardTrace(
+            tokens: tokens, logits: matrix(logits, t, nOutputs), patterns: patterns,
+            headOutputs: outputs, residuals: residuals)
     }
 
     /// A copy of `rows * columns` values at `pointer` as a matrix.

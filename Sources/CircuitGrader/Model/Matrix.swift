@@ -13,8 +13,9 @@ public struct Matrix: Equatable, Sendable {
     /// A matrix over `values` (row-major); `values.count` must equal `rows * columns`.
     public init(rows: Int, columns: Int, values: [Double]) {
         precondition(rows >= 0 && columns >= 0, "Matrix shape must be non-negative, got [\(rows), \(columns)]")
-        precondition(values.count == rows * columns,
-                     "Matrix [\(rows), \(columns)] needs \(rows * columns) values, got \(values.count)")
+        precondition(
+            values.count == rows * columns,
+            "Matrix [\(rows), \(columns)] needs \(rows * columns) values, got \(values.count)")
         self.rows = rows
         self.columns = columns
         self.values = values
@@ -67,8 +68,9 @@ public struct Matrix: Equatable, Sendable {
 
     /// The matrix product `self @ other`: `[rows, k] @ [k, other.columns]`, summed in index order.
     public func multiplied(by other: Matrix) -> Matrix {
-        precondition(columns == other.rows,
-                     "Cannot multiply [\(rows), \(columns)] by [\(other.rows), \(other.columns)]")
+        precondition(
+            columns == other.rows,
+            "Cannot multiply [\(rows), \(columns)] by [\(other.rows), \(other.columns)]")
         var out = Matrix(zeros: rows, other.columns)
         let n = other.columns
         values.withUnsafeBufferPointer { a in

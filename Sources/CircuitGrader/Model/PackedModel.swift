@@ -85,7 +85,7 @@ final class PackedModel: @unchecked Sendable {
             let start = index.count
             var columns: [Int32] = []
             var starts: [Int32] = []
-            let listBase = m.rows + 1   // relative to this matrix's block
+            let listBase = m.rows + 1  // relative to this matrix's block
             for r in 0..<m.rows {
                 starts.append(Int32(listBase + columns.count))
                 for c in 0..<m.columns where m[r, c] != 0 { columns.append(Int32(c)) }
@@ -111,9 +111,11 @@ final class PackedModel: @unchecked Sendable {
             let firstHead = heads.count
             for head in layer.heads {
                 maxHead = max(maxHead, head.dHead, head.wV.columns)
-                heads.append(Head(dHead: head.dHead, dValue: head.wV.columns, wQ: appendWeight(head.wQ), wK: appendWeight(head.wK),
-                                  wV: appendWeight(head.wV), wO: appendWeight(head.wO),
-                                  bQ: appendBias(head.bQ), bK: appendBias(head.bK), bV: appendBias(head.bV)))
+                heads.append(
+                    Head(
+                        dHead: head.dHead, dValue: head.wV.columns, wQ: appendWeight(head.wQ), wK: appendWeight(head.wK),
+                        wV: appendWeight(head.wV), wO: appendWeight(head.wO),
+                        bQ: appendBias(head.bQ), bK: appendBias(head.bK), bV: appendBias(head.bV)))
             }
             layers.append(Layer(firstHead: firstHead, headCount: layer.heads.count, bO: append(layer.bO)))
         }
@@ -158,24 +160,31 @@ final class PackedModel: @unchecked Sendable {
     /// `out = row @ w` for one row (`row [w.rows]`, `out [w.columns]`) whose non-zero entries are listed
     /// in `entries` (`count` of them, from `ForwardKernels.nonZeros`), in the kernels' order.
     @inline(__always)
-    func times(_ row: UnsafePointer<Double>, entries: UnsafePointer<Int32>, _ count: Int, _ w: Weight,
-               into out: UnsafeMutablePointer<Double>) {
-        ForwardKernels.rowTimes(row, entries: entries, count, at(w.offset), w.columns,
-                                nonZero: w.nonZero.map { UnsafePointer(indexBase + $0) }, into: out)
+    func times(
+        _ row: UnsafePointer<Double>, entries: UnsafePointer<Int32>, _ count: Int, _ w: Weight,
+        into out: UnsafeMutablePointer<Double>
+    ) {
+        ForwardKernels.rowTimes(
+            row, entries: entries, count, at(w.offset), w.columns,
+            nonZero: w.nonZero.map { UnsafePointer(indexBase + $0) }, into: out)
     }
 
     /// `out = row @ w` for one row, listing its non-zero entries in `entries` (`w.rows` slots) first.
     @inline(__always)
-    func times(_ row: UnsafePointer<Double>, _ w: Weight, entries: UnsafeMutablePointer<Int32>,
-               into out: UnsafeMutablePointer<Double>) {
+    func times(
+        _ row: UnsafePointer<Double>, _ w: Weight, entries: UnsafeMutablePointer<Int32>,
+        into out: UnsafeMutablePointer<Double>
+    ) {
         let count = ForwardKernels.nonZeros(row, w.rows, into: entries)
         times(row, entries: entries, count, w, into: out)
     }
 
     /// `out = input @ W (+ b)` for one row: `input [dModel]` with its non-zero entries listed, `W [dModel, width]`.
     @inline(__always)
-    func project(_ input: UnsafePointer<Double>, entries: UnsafePointer<Int32>, _ count: Int, _ w: Weight, _ bias: Int?,
-                 into out: UnsafeMutablePointer<Double>) {
+    func project(
+        _ input: UnsafePointer<Double>, entries: UnsafePointer<Int32>, _ count: Int, _ w: Weight, _ bias: Int?,
+        into out: UnsafeMutablePointer<Double>
+    ) {
         times(input, entries: entries, count, w, into: out)
         if let bias { ForwardKernels.add(at(bias), w.columns, to: out) }
     }

@@ -31,17 +31,17 @@ public final class PrefixForward {
     /// Offsets in `cache` of each head's keys and values (heads numbered across layers).
     private let keyOffsets: ScratchBuffer<Int>
     private let valueOffsets: ScratchBuffer<Int>
-    private let x: ScratchBuffer<Double>          // [dModel]
-    private let next: ScratchBuffer<Double>       // [dModel]
-    private let qkInput: ScratchBuffer<Double>    // [dModel]
-    private let q: ScratchBuffer<Double>          // [dHead]
-    private let z: ScratchBuffer<Double>          // [dValue]
-    private let weights: ScratchBuffer<Double>    // [capacity]
-    private let out: ScratchBuffer<Double>        // [dModel]
+    private let x: ScratchBuffer<Double>  // [dModel]
+    private let next: ScratchBuffer<Double>  // [dModel]
+    private let qkInput: ScratchBuffer<Double>  // [dModel]
+    private let q: ScratchBuffer<Double>  // [dHead]
+    private let z: ScratchBuffer<Double>  // [dValue]
+    private let weights: ScratchBuffer<Double>  // [capacity]
+    private let out: ScratchBuffer<Double>  // [dModel]
     /// Non-zero entries of x, of the Q/K input, and of z.
-    private let xEntries: ScratchBuffer<Int32>    // [dModel]
-    private let qkEntries: ScratchBuffer<Int32>   // [dModel]
-    private let zEntries: ScratchBuffer<Int32>    // [dValue]
+    private let xEntries: ScratchBuffer<Int32>  // [dModel]
+    private let qkEntries: ScratchBuffer<Int32>  // [dModel]
+    private let zEntries: ScratchBuffer<Int32>  // [dValue]
 
     /// A pass over `model` for sequences of up to `capacity` tokens (BOS included); the model must be causal.
     public init(model: Transformer, capacity: Int) {
@@ -108,13 +108,14 @@ public final class PrefixForward {
                 let head = m.heads[h]
                 let dh = head.dHead, dv = head.dValue
                 let keys = cache + keyOffsets.pointer[h], values = cache + valueOffsets.pointer[h]
-                m.project(qkInput, entries: qkEntries, qkCount, head.wQ, head.bQ, into: q)             // q     [dHead]
-                m.project(qkInput, entries: qkEntries, qkCount, head.wK, head.bK, into: keys + p * dh) // k[p]  [dHead]
-                m.project(x, entries: xEntries, xCount, head.wV, head.bV, into: values + p * dv)       // v[p]  [dValue]
-                _ = ForwardKernels.attentionRow(query: q, keys: keys, visible: p + 1, d: dh, scale: m.scale,
-                                                weights: weights)                  // [p + 1]
-                ForwardKernels.rowTimes(weights, p + 1, values, dv, into: z)        // z     [dValue]
-                m.times(z, head.wO, entries: zEntries, into: out)                   // out   [dModel]
+                m.project(qkInput, entries: qkEntries, qkCount, head.wQ, head.bQ, into: q)  // q     [dHead]
+                m.project(qkInput, entries: qkEntries, qkCount, head.wK, head.bK, into: keys + p * dh)  // k[p]  [dHead]
+                m.project(x, entries: xEntries, xCount, head.wV, head.bV, into: values + p * dv)  // v[p]  [dValue]
+                _ = ForwardKernels.attentionRow(
+                    query: q, keys: keys, visible: p + 1, d: dh, scale: m.scale,
+                    weights: weights)  // [p + 1]
+                ForwardKernels.rowTimes(weights, p + 1, values, dv, into: z)  // z     [dValue]
+                m.times(z, head.wO, entries: zEntries, into: out)  // out   [dModel]
                 ForwardKernels.sum(next, out, d, into: next)
             }
             ForwardKernels.add(m.at(layer.bO), d, to: next)

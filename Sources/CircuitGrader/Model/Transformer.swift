@@ -40,17 +40,21 @@ public struct AttentionHead: Equatable, Sendable {
     public var bV: [Double]
 
     /// A head from its four matrices; biases default to zero.
-    public init(wQ: Matrix, wK: Matrix, wV: Matrix, wO: Matrix,
-                bQ: [Double]? = nil, bK: [Double]? = nil, bV: [Double]? = nil) {
-        precondition(wQ.shape == wK.shape && wQ.rows == wV.rows && wO.rows == wV.columns && wO.columns == wQ.rows,
-                     "Inconsistent head shapes: W_Q \(wQ.shape) W_K \(wK.shape) W_V \(wV.shape) W_O \(wO.shape)")
+    public init(
+        wQ: Matrix, wK: Matrix, wV: Matrix, wO: Matrix,
+        bQ: [Double]? = nil, bK: [Double]? = nil, bV: [Double]? = nil
+    ) {
+        precondition(
+            wQ.shape == wK.shape && wQ.rows == wV.rows && wO.rows == wV.columns && wO.columns == wQ.rows,
+            "Inconsistent head shapes: W_Q \(wQ.shape) W_K \(wK.shape) W_V \(wV.shape) W_O \(wO.shape)")
         self.wQ = wQ
         self.wK = wK
         self.wV = wV
         self.wO = wO
-        precondition((bQ?.count ?? wQ.columns) == wQ.columns && (bK?.count ?? wK.columns) == wK.columns
-                     && (bV?.count ?? wV.columns) == wV.columns,
-                     "Bias lengths must equal d_head: b_Q \(bQ?.count ?? -1), b_K \(bK?.count ?? -1), b_V \(bV?.count ?? -1)")
+        precondition(
+            (bQ?.count ?? wQ.columns) == wQ.columns && (bK?.count ?? wK.columns) == wK.columns
+                && (bV?.count ?? wV.columns) == wV.columns,
+            "Bias lengths must equal d_head: b_Q \(bQ?.count ?? -1), b_K \(bK?.count ?? -1), b_V \(bV?.count ?? -1)")
         self.bQ = bQ ?? Array(repeating: 0, count: wQ.columns)
         self.bK = bK ?? Array(repeating: 0, count: wK.columns)
         self.bV = bV ?? Array(repeating: 0, count: wV.columns)
@@ -100,10 +104,13 @@ public struct Transformer: Equatable, Sendable {
     /// The factor applied to `q k^T` before the softmax.
     public var attentionScale: Double
 
-    public init(wE: Matrix, wPos: Matrix?, wU: Matrix, bU: [Double], layers: [AttentionLayer],
-                positional: PositionalMode, causal: Bool, attentionScale: Double) {
-        precondition(wU.rows == wE.columns && bU.count == wU.columns,
-                     "Inconsistent embedding shapes: W_E \(wE.shape) W_U \(wU.shape) b_U \(bU.count)")
+    public init(
+        wE: Matrix, wPos: Matrix?, wU: Matrix, bU: [Double], layers: [AttentionLayer],
+        positional: PositionalMode, causal: Bool, attentionScale: Double
+    ) {
+        precondition(
+            wU.rows == wE.columns && bU.count == wU.columns,
+            "Inconsistent embedding shapes: W_E \(wE.shape) W_U \(wU.shape) b_U \(bU.count)")
         precondition(positional == .none || wPos?.columns == wE.columns, "W_pos must have dModel columns")
         for (l, layer) in layers.enumerated() {
             precondition(layer.bO.count == wE.columns, "b_O of layer \(l) has \(layer.bO.count) entries, d_model is \(wE.columns)")

@@ -10,19 +10,35 @@ extension CircuitAnalysis {
     public var json: JSONValue {
         .obj([
             ("schema", .string(Self.schema)), ("exercise", .string(exercise)),
-            ("heads", .array(heads.map { h in
-                .obj([("head", .string(h.head.description)),
-                      ("qk", Self.json(h.qk, h.qkSpectrum)), ("ov", Self.json(h.ov, h.ovSpectrum)),
-                      ("full_qk", h.fullQK.json), ("full_ov", h.fullOV.json)])
-            })),
-            ("composition", .array(compositions.map { c in
-                .obj([("from", .string(c.from.description)), ("to", .string(c.to.description)),
-                      ("q", c.q.map(JSONValue.number) ?? .null), ("k", c.k.map(JSONValue.number) ?? .null),
-                      ("v", c.v.map(JSONValue.number) ?? .null)])
-            })),
-            ("virtual_heads", .array(virtualHeads.map { v in
-                .obj([("from", .string(v.from.description)), ("to", .string(v.to.description)), ("ov", Self.json(v.ov, v.spectrum))])
-            })),
+            (
+                "heads",
+                .array(
+                    heads.map { h in
+                        .obj([
+                            ("head", .string(h.head.description)),
+                            ("qk", Self.json(h.qk, h.qkSpectrum)), ("ov", Self.json(h.ov, h.ovSpectrum)),
+                            ("full_qk", h.fullQK.json), ("full_ov", h.fullOV.json),
+                        ])
+                    })
+            ),
+            (
+                "composition",
+                .array(
+                    compositions.map { c in
+                        .obj([
+                            ("from", .string(c.from.description)), ("to", .string(c.to.description)),
+                            ("q", c.q.map(JSONValue.number) ?? .null), ("k", c.k.map(JSONValue.number) ?? .null),
+                            ("v", c.v.map(JSONValue.number) ?? .null),
+                        ])
+                    })
+            ),
+            (
+                "virtual_heads",
+                .array(
+                    virtualHeads.map { v in
+                        .obj([("from", .string(v.from.description)), ("to", .string(v.to.description)), ("ov", Self.json(v.ov, v.spectrum))])
+                    })
+            ),
         ])
     }
 

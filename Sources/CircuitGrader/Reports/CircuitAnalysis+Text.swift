@@ -36,8 +36,9 @@ extension CircuitAnalysis {
         let cells = compositions.map { c in
             [c.q, c.k, c.v].map { TextTable.Cell(text: $0.map(TargetEvaluator.format) ?? "–") }
         }
-        let table = TextTable(header: [["Q", "K", "V"]], rowLabels: compositions.map { "\($0.from) → \($0.to)" },
-                              cells: cells, corner: ["earlier → later"], minWidth: 5)
+        let table = TextTable(
+            header: [["Q", "K", "V"]], rowLabels: compositions.map { "\($0.from) → \($0.to)" },
+            cells: cells, corner: ["earlier → later"], minWidth: 5)
         return "composition scores (0: the later head ignores what the earlier writes; 1: it reads exactly that; – : a factor is zero)\n"
             + table.render(colour: colour)
     }

@@ -77,13 +77,16 @@ public struct CircuitAnalysis: Sendable {
         compositions = CompositionScore.all(model)
         virtualHeads = HeadPair.all(model).map { pair in
             let product = pair.earlier.wOV.multiplied(by: pair.later.wOV)
-            return VirtualHead(from: pair.from, to: pair.to, ov: LabelledMatrix(product, rows: names, columns: names),
-                               spectrum: Spectrum(product))
+            return VirtualHead(
+                from: pair.from, to: pair.to, ov: LabelledMatrix(product, rows: names, columns: names),
+                spectrum: Spectrum(product))
         }
     }
 
-    private static func circuits(_ head: AttentionHead, ref: HeadRef, names: [String], inputs: EmbeddingInputs,
-                                 model: Transformer, outputs: [String]) -> HeadCircuits {
+    private static func circuits(
+        _ head: AttentionHead, ref: HeadRef, names: [String], inputs: EmbeddingInputs,
+        model: Transformer, outputs: [String]
+    ) -> HeadCircuits {
         let wQK = head.wQK
         let wOV = head.wOV
         let fullQK = inputs.qk.values.multiplied(by: wQK).multiplied(by: inputs.qk.values.transposed)
@@ -114,8 +117,9 @@ struct EmbeddingInputs {
             ov = tokens
             return
         }
-        let both = LabelledMatrix(Matrix(rows: model.wE.rows + wPos.rows, columns: model.wE.columns, values: model.wE.values + wPos.values),
-                                  rows: spec.inputTokens + (0..<wPos.rows).map { "pos \($0)" }, columns: spec.layout.names)
+        let both = LabelledMatrix(
+            Matrix(rows: model.wE.rows + wPos.rows, columns: model.wE.columns, values: model.wE.values + wPos.values),
+            rows: spec.inputTokens + (0..<wPos.rows).map { "pos \($0)" }, columns: spec.layout.names)
         qk = both
         ov = model.positional.addsToResidual ? both : tokens
     }

@@ -19,14 +19,25 @@ public enum ExerciseDescription {
             ("vocab", .array(s.vocab.map(JSONValue.string))), ("bos", s.bos.map(JSONValue.string) ?? .null),
             ("outputs", .array(s.outputs.map(JSONValue.string))), ("n_ctx", .number(Double(s.nCtx))),
             ("positional", .string(s.positional.rawValue)), ("causal", .bool(s.causal)), ("attention_scale", .number(s.attentionScale)),
-            ("limits", .obj([("layers", .number(Double(s.limits.layers))), ("heads", .number(Double(s.limits.headsPerLayer))),
-                             ("d_head", s.limits.dHead.map { .number(Double($0)) } ?? .null)])),
+            (
+                "limits",
+                .obj([
+                    ("layers", .number(Double(s.limits.layers))), ("heads", .number(Double(s.limits.headsPerLayer))),
+                    ("d_head", s.limits.dHead.map { .number(Double($0)) } ?? .null),
+                ])
+            ),
             ("residual", .array(names.map(JSONValue.string))), ("scratch", .array(s.layout.scratch.map(JSONValue.string))),
             ("fixed", .obj(fixed)),
-            ("families", .array(s.families.map { f in
-                .obj([("id", .string(f.id)), ("title", .string(f.title)), ("kind", .string(kind(f.source))),
-                      ("points", .number(f.points)), ("visibility", .string(f.visibility.rawValue))])
-            })),
+            (
+                "families",
+                .array(
+                    s.families.map { f in
+                        .obj([
+                            ("id", .string(f.id)), ("title", .string(f.title)), ("kind", .string(kind(f.source))),
+                            ("points", .number(f.points)), ("visibility", .string(f.visibility.rawValue)),
+                        ])
+                    })
+            ),
         ])
     }
 

@@ -9,8 +9,9 @@ extension Explanation {
         var out = "\(exercise): \(sequence.joined(separator: " "))\n"
         for h in heads {
             out += "\n\(h.head) attention (rows: query position, columns: key position\(causal ? "; · masked" : ""))\n"
-            out += HeatmapText.render(h.pattern, positions: positions.map(\.label), tokens: positions.map(\.token),
-                                      causal: causal, colour: colour)
+            out += HeatmapText.render(
+                h.pattern, positions: positions.map(\.label), tokens: positions.map(\.token),
+                causal: causal, colour: colour)
             out += "\n" + writesText(h, colour: colour)
         }
         out += "\nlogits and prediction at each position\n" + logitsTable.render(colour: colour)
@@ -25,9 +26,10 @@ extension Explanation {
         let written = LabelledMatrix(h.output, rows: positionLabels, columns: residualNames)
         let dims = written.nonZeroColumns
         guard !dims.isEmpty else { return "\(h.head) wrote nothing to the residual stream\n" }
-        let table = TextTable(header: [dims.map { residualNames[$0] }], rowLabels: positionLabels,
-                              cells: (0..<h.output.rows).map { p in dims.map { TextTable.number(h.output[p, $0]) } },
-                              corner: ["position"], minWidth: 5)
+        let table = TextTable(
+            header: [dims.map { residualNames[$0] }], rowLabels: positionLabels,
+            cells: (0..<h.output.rows).map { p in dims.map { TextTable.number(h.output[p, $0]) } },
+            corner: ["position"], minWidth: 5)
         return "\(h.head) wrote (residual dims it changed; · is 0)\n" + table.render(colour: colour)
     }
 

@@ -62,15 +62,17 @@ public struct Explanation: Sendable {
             for (l, layer) in trace.patterns.enumerated() {
                 for (h, pattern) in layer.enumerated() {
                     let written = trace.headOutputs[l][h]
-                    heads.append(HeadView(
-                        head: HeadRef(layer: l, head: h),
-                        attention: (0..<input.count).map { (labels[$0], pattern[p, $0]) },
-                        writes: spec.layout.names.enumerated().compactMap { i, name in written[p, i] == 0 ? nil : (name, written[p, i]) }))
+                    heads.append(
+                        HeadView(
+                            head: HeadRef(layer: l, head: h),
+                            attention: (0..<input.count).map { (labels[$0], pattern[p, $0]) },
+                            writes: spec.layout.names.enumerated().compactMap { i, name in written[p, i] == 0 ? nil : (name, written[p, i]) }))
                 }
             }
-            return PositionView(label: labels[p], token: p < offset ? (spec.bos ?? "BOS") : tokens[p - offset],
-                                logits: Array(zip(spec.outputs, row)), prediction: TargetEvaluator.prediction(row, outputs: spec.outputs),
-                                expected: p < offset ? nil : expected?[p - offset] ?? nil, heads: heads)
+            return PositionView(
+                label: labels[p], token: p < offset ? (spec.bos ?? "BOS") : tokens[p - offset],
+                logits: Array(zip(spec.outputs, row)), prediction: TargetEvaluator.prediction(row, outputs: spec.outputs),
+                expected: p < offset ? nil : expected?[p - offset] ?? nil, heads: heads)
         }
     }
 
@@ -78,18 +80,28 @@ public struct Explanation: Sendable {
         .obj([
             ("schema", .string("circuit-grader/explain@1")), ("exercise", .string(exercise)),
             ("sequence", .array(sequence.map(JSONValue.string))),
-            ("positions", .array(positions.map { p in
-                .obj([
-                    ("position", .string(p.label)), ("token", .string(p.token)),
-                    ("logits", .obj(p.logits.map { ($0.0, .number($0.1)) })), ("prediction", .string(p.prediction)),
-                    ("expected", p.expected.map(JSONValue.string) ?? .null),
-                    ("heads", .array(p.heads.map { h in
-                        .obj([("head", .string(h.head.description)),
-                              ("attention", .obj(h.attention.map { ($0.0, .number($0.1)) })),
-                              ("writes", .obj(h.writes.map { ($0.0, .number($0.1)) }))])
-                    })),
-                ])
-            })),
+            (
+                "positions",
+                .array(
+                    positions.map { p in
+                        .obj([
+                            ("position", .string(p.label)), ("token", .string(p.token)),
+                            ("logits", .obj(p.logits.map { ($0.0, .number($0.1)) })), ("prediction", .string(p.prediction)),
+                            ("expected", p.expected.map(JSONValue.string) ?? .null),
+                            (
+                                "heads",
+                                .array(
+                                    p.heads.map { h in
+                                        .obj([
+                                            ("head", .string(h.head.description)),
+                                            ("attention", .obj(h.attention.map { ($0.0, .number($0.1)) })),
+                                            ("writes", .obj(h.writes.map { ($0.0, .number($0.1)) })),
+                                        ])
+                                    })
+                            ),
+                        ])
+                    })
+            ),
         ])
     }
 }

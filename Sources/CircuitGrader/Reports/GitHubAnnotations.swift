@@ -10,7 +10,9 @@ public enum GitHubAnnotations {
             switch outcome {
             case .graded(let r) where r.exploratory == nil:
                 for f in r.families where !f.passed {
-                    lines.append("::error file=\(property(r.file)),title=\(property("\(r.exercise): \(f.title)"))::\(data(f.counterexample.map(TextReport.describe) ?? "family failed"))")
+                    lines.append(
+                        "::error file=\(property(r.file)),title=\(property("\(r.exercise): \(f.title)"))::\(data(f.counterexample.map(TextReport.describe) ?? "family failed"))"
+                    )
                 }
             case .graded: break
             case .error(let e, _):

@@ -22,16 +22,22 @@ public enum GradescopeReport {
                     tests.append(test(f, exercise: r.exercise))
                 }
                 let visible = r.families.filter { $0.visibility == .visible }
-                lines.append("\(r.exercise): \(visible.filter(\.passed).count)/\(visible.count) visible families passed" +
-                             (r.exploratory.map { " (exploratory: \($0))" } ?? "") + " [\(r.seedForStudents), spec \(r.specHash), grader \(r.graderVersion)]")
+                lines.append(
+                    "\(r.exercise): \(visible.filter(\.passed).count)/\(visible.count) visible families passed"
+                        + (r.exploratory.map { " (exploratory: \($0))" } ?? "") + " [\(r.seedForStudents), spec \(r.specHash), grader \(r.graderVersion)]")
             case .error(let e, let exercise):
-                tests.append(.obj([("name", .string("\(exercise ?? "submission"): load submission")), ("score", .number(0)), ("max_score", .number(0)),
-                                   ("status", .string("failed")), ("output", .string(cut(e.description))), ("visibility", .string("visible"))]))
+                tests.append(
+                    .obj([
+                        ("name", .string("\(exercise ?? "submission"): load submission")), ("score", .number(0)), ("max_score", .number(0)),
+                        ("status", .string("failed")), ("output", .string(cut(e.description))), ("visibility", .string("visible")),
+                    ]))
                 lines.append("Your submission could not be graded: \(e.description)")
             }
         }
         if hiddenPoints > 0 {
-            lines.append("\(TargetEvaluator.format(hiddenPoints)) points come from families that are hidden until grades are published; the score you see now may change.")
+            lines.append(
+                "\(TargetEvaluator.format(hiddenPoints)) points come from families that are hidden until grades are published; the score you see now may change."
+            )
         }
         return .obj([
             ("score", .number(score)),

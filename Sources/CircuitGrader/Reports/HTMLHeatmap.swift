@@ -7,10 +7,13 @@ import Foundation
 public enum HTMLHeatmap {
     /// An attention pattern `[T, T]` (row = query position), labelled per position; keys after the query are
     /// masked when `causal`. `focus` names the query row to highlight (the graded position), if any.
-    public static func attention(_ pattern: Matrix, head: HeadRef, positions: [String], tokens: [String], causal: Bool,
-                                 sequence: [String], focus: String?) -> String {
+    public static func attention(
+        _ pattern: Matrix, head: HeadRef, positions: [String], tokens: [String], causal: Bool,
+        sequence: [String], focus: String?
+    ) -> String {
         let labels = zip(positions, tokens).map { $0 == $1 ? $0 : "\($0) \($1)" }
-        var out = "<table class=\"heatmap\" data-kind=\"attention\" data-head=\"\(head)\" data-sequence=\"\(HTMLReport.escape(sequence.joined(separator: " ")))\">"
+        var out =
+            "<table class=\"heatmap\" data-kind=\"attention\" data-head=\"\(head)\" data-sequence=\"\(HTMLReport.escape(sequence.joined(separator: " ")))\">"
         out += "<caption>\(head) attention</caption>"
         out += "<tr><th class=\"corner\">query \\ key</th>" + labels.map { "<th class=\"col\">\(HTMLReport.escape($0))</th>" }.joined() + "</tr>"
         for q in 0..<pattern.rows {

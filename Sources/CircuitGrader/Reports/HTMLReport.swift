@@ -13,10 +13,12 @@ public enum HTMLReport {
             switch outcome {
             case .graded(let r): body += section(r, id: "s\(i + 1)", session: session)
             case .error(let e, _):
-                body += "<section class=\"submission\"><h2>\(escape(e.file)) <span class=\"verdict error\">could not be graded</span></h2><p>\(escape(e.description))</p></section>\n"
+                body +=
+                    "<section class=\"submission\"><h2>\(escape(e.file)) <span class=\"verdict error\">could not be graded</span></h2><p>\(escape(e.description))</p></section>\n"
             }
         }
-        return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>circuit-grader report</title>\n<style>\(style)</style></head>\n<body>\n\(body)</body></html>\n"
+        return
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>circuit-grader report</title>\n<style>\(style)</style></head>\n<body>\n\(body)</body></html>\n"
     }
 
     /// Text safe in HTML content and attribute values.
@@ -64,7 +66,8 @@ public enum HTMLReport {
     }
 
     private static func familyTable(_ r: GradeReport) -> String {
-        var out = "<table class=\"families\"><tr><th>family</th><th>result</th><th>correct</th><th>accuracy</th><th>worst margin</th><th>median margin</th><th>points</th><th>counterexample</th></tr>\n"
+        var out =
+            "<table class=\"families\"><tr><th>family</th><th>result</th><th>correct</th><th>accuracy</th><th>worst margin</th><th>median margin</th><th>points</th><th>counterexample</th></tr>\n"
         for f in r.families {
             let ce = f.counterexample.map(TextReport.describe) ?? ""
             out += "<tr class=\"\(f.passed ? "pass" : "fail")\"><td>\(escape(f.id))<br><small>\(escape(f.title))</small></td>"
@@ -95,8 +98,9 @@ public enum HTMLReport {
     static func explanationHTML(_ e: Explanation, focus: String?) -> String {
         var out = "<div class=\"maps\">\n"
         for h in e.heads {
-            out += HTMLHeatmap.attention(h.pattern, head: h.head, positions: e.positions.map(\.label), tokens: e.positions.map(\.token),
-                                         causal: e.causal, sequence: e.sequence, focus: focus)
+            out += HTMLHeatmap.attention(
+                h.pattern, head: h.head, positions: e.positions.map(\.label), tokens: e.positions.map(\.token),
+                causal: e.causal, sequence: e.sequence, focus: focus)
         }
         return out + "</div>\n" + logitsTable(e)
     }
@@ -119,7 +123,8 @@ public enum HTMLReport {
         var out = "<div class=\"maps\">\n"
         for h in a.heads {
             out += "<div class=\"head\">"
-            out += HTMLHeatmap.signed(h.qk, kind: "qk", head: h.head.description, caption: "\(h.head) QK = W_Q W_K^T (\(CircuitAnalysis.describe(h.qkSpectrum)))")
+            out += HTMLHeatmap.signed(
+                h.qk, kind: "qk", head: h.head.description, caption: "\(h.head) QK = W_Q W_K^T (\(CircuitAnalysis.describe(h.qkSpectrum)))")
             out += HTMLHeatmap.signed(h.ov, kind: "ov", head: h.head.description, caption: "\(h.head) OV = W_V W_O (\(CircuitAnalysis.describe(h.ovSpectrum)))")
             out += "</div>\n"
         }

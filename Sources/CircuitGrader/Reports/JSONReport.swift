@@ -13,9 +13,13 @@ public enum JSONReport {
             ("score", .number(r.score)), ("max_score", .number(r.maxScore)),
             ("seed", .string(String(r.seed))), ("spec_hash", .string(r.specHash)), ("grader_version", .string(r.graderVersion)),
             ("families", .array(r.families.map(family))),
-            ("probes", .array(r.probes.map { p in
-                .obj([("kind", .string(p.kind.rawValue)), ("found_failure", .bool(p.foundFailure)), ("summary", .string(p.summary))])
-            })),
+            (
+                "probes",
+                .array(
+                    r.probes.map { p in
+                        .obj([("kind", .string(p.kind.rawValue)), ("found_failure", .bool(p.foundFailure)), ("summary", .string(p.summary))])
+                    })
+            ),
         ])
     }
 
@@ -48,8 +52,11 @@ public enum JSONReport {
     public static func value(_ outcome: GradingSession.Outcome) -> JSONValue {
         switch outcome {
         case .graded(let r): value(r)
-        case .error(let e, let exercise): .obj([("file", .string(e.file)), ("exercise", exercise.map(JSONValue.string) ?? .null),
-                                                 ("status", .string("error")), ("error", .string(e.description))])
+        case .error(let e, let exercise):
+            .obj([
+                ("file", .string(e.file)), ("exercise", exercise.map(JSONValue.string) ?? .null),
+                ("status", .string("error")), ("error", .string(e.description)),
+            ])
         }
     }
 

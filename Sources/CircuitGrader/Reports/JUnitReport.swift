@@ -19,29 +19,39 @@ public enum JUnitReport {
                         let message = "\(f.correct)/\(f.total) correct" + (f.worstMargin.map { ", worst margin \(TargetEvaluator.format($0))" } ?? "")
                         let detail = f.counterexample.map(TextReport.describe) ?? message
                         let tag = r.exploratory == nil ? "failure" : "skipped"
-                        body += "      <\(tag) type=\"\(r.exploratory == nil ? "FamilyFailed" : "Exploratory")\" message=\"\(escape(message))\">\(escape(detail))</\(tag)>\n"
+                        body +=
+                            "      <\(tag) type=\"\(r.exploratory == nil ? "FamilyFailed" : "Exploratory")\" message=\"\(escape(message))\">\(escape(detail))</\(tag)>\n"
                     }
-                    body += "      <system-out>\(escape("accuracy \(TextReport.percent(f.accuracy)); \(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points)) points"))</system-out>\n"
+                    body +=
+                        "      <system-out>\(escape("accuracy \(TextReport.percent(f.accuracy)); \(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points)) points"))</system-out>\n"
                     body += "    </testcase>\n"
                 }
-                let properties = "    <properties>\n" + [("seed", String(r.seed)), ("spec_hash", r.specHash), ("grader_version", r.graderVersion),
-                                                         ("score", TargetEvaluator.format(r.score)), ("max_score", TargetEvaluator.format(r.maxScore))]
+                let properties =
+                    "    <properties>\n"
+                    + [
+                        ("seed", String(r.seed)), ("spec_hash", r.specHash), ("grader_version", r.graderVersion),
+                        ("score", TargetEvaluator.format(r.score)), ("max_score", TargetEvaluator.format(r.maxScore)),
+                    ]
                     .map { "      <property name=\"\($0.0)\" value=\"\(escape($0.1))\"/>\n" }.joined() + "    </properties>\n"
-                suites.append("  <testsuite name=\"\(escape(r.exercise))\" tests=\"\(r.families.count)\" failures=\"\(failed)\" errors=\"0\" skipped=\"\(r.exploratory == nil ? 0 : r.families.filter { !$0.passed }.count)\" file=\"\(escape(r.file))\">\n\(properties)\(body)  </testsuite>\n")
+                suites.append(
+                    "  <testsuite name=\"\(escape(r.exercise))\" tests=\"\(r.families.count)\" failures=\"\(failed)\" errors=\"0\" skipped=\"\(r.exploratory == nil ? 0 : r.families.filter { !$0.passed }.count)\" file=\"\(escape(r.file))\">\n\(properties)\(body)  </testsuite>\n"
+                )
             case .error(let e, let exercise):
                 tests += 1
                 errors += 1
-                suites.append("""
-                  <testsuite name="\(escape(exercise ?? "unknown exercise"))" tests="1" failures="0" errors="1" file="\(escape(e.file))">
-                    <testcase name="load submission" classname="\(escape(exercise ?? "submission")).load">
-                      <error type="InputError" message="\(escape(e.description))">\(escape(e.description))</error>
-                    </testcase>
-                  </testsuite>
+                suites.append(
+                    """
+                      <testsuite name="\(escape(exercise ?? "unknown exercise"))" tests="1" failures="0" errors="1" file="\(escape(e.file))">
+                        <testcase name="load submission" classname="\(escape(exercise ?? "submission")).load">
+                          <error type="InputError" message="\(escape(e.description))">\(escape(e.description))</error>
+                        </testcase>
+                      </testsuite>
 
-                """)
+                    """)
             }
         }
-        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"circuit-grader\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
+        return
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"circuit-grader\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
             + suites.joined() + "</testsuites>\n"
     }
 

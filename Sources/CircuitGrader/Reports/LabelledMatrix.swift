@@ -10,8 +10,9 @@ public struct LabelledMatrix: Equatable, Sendable {
 
     /// A labelled matrix; the label counts must match the shape.
     public init(_ values: Matrix, rows: [String], columns: [String]) {
-        precondition(rows.count == values.rows && columns.count == values.columns,
-                     "\(rows.count) row and \(columns.count) column labels for a matrix of shape \(values.shape)")
+        precondition(
+            rows.count == values.rows && columns.count == values.columns,
+            "\(rows.count) row and \(columns.count) column labels for a matrix of shape \(values.shape)")
         self.rows = rows
         self.columns = columns
         self.values = values
@@ -31,8 +32,9 @@ public struct LabelledMatrix: Equatable, Sendable {
     public var folded: LabelledMatrix {
         let keptRows = nonZeroRows
         let keptColumns = nonZeroColumns
-        return LabelledMatrix(values.submatrix(rows: keptRows, columns: keptColumns),
-                              rows: keptRows.map { rows[$0] }, columns: keptColumns.map { columns[$0] })
+        return LabelledMatrix(
+            values.submatrix(rows: keptRows, columns: keptColumns),
+            rows: keptRows.map { rows[$0] }, columns: keptColumns.map { columns[$0] })
     }
 
     /// `{"rows": [...], "columns": [...], "values": [[...]]}`, as `show` writes fixed matrices.
@@ -40,7 +42,10 @@ public struct LabelledMatrix: Equatable, Sendable {
 
     /// The JSON form followed by `extra` members.
     public func json(adding extra: [(String, JSONValue)]) -> JSONValue {
-        .obj([("rows", .array(rows.map(JSONValue.string))), ("columns", .array(columns.map(JSONValue.string))),
-              ("values", .matrix(values))] + extra)
+        .obj(
+            [
+                ("rows", .array(rows.map(JSONValue.string))), ("columns", .array(columns.map(JSONValue.string))),
+                ("values", .matrix(values)),
+            ] + extra)
     }
 }

@@ -11,7 +11,8 @@ public enum MarkdownReport {
                 out += "| family | result | correct | worst margin | counterexample |\n| --- | --- | --- | --- | --- |\n"
                 for f in r.families {
                     let ce = f.passed ? "" : (f.counterexample.map(TextReport.describe) ?? "")
-                    out += "| \(cell(f.title)) | \(f.passed ? "pass" : "**fail**") | \(f.correct)/\(f.total) | \(f.worstMargin.map(TargetEvaluator.format) ?? "–") | \(cell(ce)) |\n"
+                    out +=
+                        "| \(cell(f.title)) | \(f.passed ? "pass" : "**fail**") | \(f.correct)/\(f.total) | \(f.worstMargin.map(TargetEvaluator.format) ?? "–") | \(cell(ce)) |\n"
                 }
                 out += "\n<sub>seed \(r.seed), spec \(r.specHash), circuit-grader \(r.graderVersion)</sub>\n\n"
             case .error(let e, _):

@@ -9,9 +9,12 @@ extension SubmissionTemplate {
         var files = [File(name: "exercise.txt", text: spec.id + "\n")]
         for ref in heads {
             for (name, rows, columns) in headShapes {
-                files.append(File(name: "\(ref).\(name).csv",
-                                  text: Self.csv(Matrix(zeros: rows.count, columns.count), name: name, rows: rows, columns: columns,
-                                                 comment: "\(ref) \(name): rows \(axis(rows)), columns \(axis(columns))")))
+                files.append(
+                    File(
+                        name: "\(ref).\(name).csv",
+                        text: Self.csv(
+                            Matrix(zeros: rows.count, columns.count), name: name, rows: rows, columns: columns,
+                            comment: "\(ref) \(name): rows \(axis(rows)), columns \(axis(columns))")))
             }
         }
         if spec.studentEmbeddings { files += embeddingFiles }
@@ -29,13 +32,15 @@ extension SubmissionTemplate {
     }
 
     private func axis(_ names: [String]) -> String {
-        names == residual ? "are the \(names.count) residual dims" : "are head dims h0..h\(dHead - 1) (d_head \(spec.limits.dHead.map { "at most \($0)" } ?? "free"))"
+        names == residual
+            ? "are the \(names.count) residual dims" : "are head dims h0..h\(dHead - 1) (d_head \(spec.limits.dHead.map { "at most \($0)" } ?? "free"))"
     }
 
     private var embeddingFiles: [File] {
         var out = [File(name: "W_E.csv", text: Self.csv(spec.wE, name: "W_E", rows: spec.inputTokens, columns: residual, comment: "W_E: rows are tokens"))]
         if let wPos = spec.wPos {
-            out.append(File(name: "W_pos.csv", text: Self.csv(wPos, name: "W_pos", rows: nil, columns: residual, comment: "W_pos: one row per position, 0 first")))
+            out.append(
+                File(name: "W_pos.csv", text: Self.csv(wPos, name: "W_pos", rows: nil, columns: residual, comment: "W_pos: one row per position, 0 first")))
         }
         out.append(File(name: "W_U.csv", text: Self.csv(spec.wU, name: "W_U", rows: residual, columns: spec.outputs, comment: "W_U: columns are outputs")))
         let bU = Matrix(rows: 1, columns: spec.bU.count, values: spec.bU)

@@ -46,9 +46,14 @@ public struct SubmissionTemplate: Sendable {
     /// The nested JSON form, as text.
     public var json: String {
         var members: [(String, JSONValue)] = [("$comment", .string(guide)), ("exercise", .string(spec.id)), ("meta", meta)]
-        members.append(("layers", .array((0..<spec.limits.layers).map { l in
-            .obj([("heads", .array(heads.filter { $0.layer == l }.map(headJSON)))])
-        })))
+        members.append(
+            (
+                "layers",
+                .array(
+                    (0..<spec.limits.layers).map { l in
+                        .obj([("heads", .array(heads.filter { $0.layer == l }.map(headJSON)))])
+                    })
+            ))
         if spec.studentEmbeddings { members += embeddingsJSON }
         if !questions.isEmpty { members.append(("answers", .obj(questions.map { ($0.id, .null) }))) }
         return JSONWriter.write(.obj(members))

@@ -28,7 +28,9 @@ public enum TextReport {
         if !c.sequence.isEmpty { s += "on \"\(c.sequence.joined(separator: " "))\", \(c.what): " }
         s += "expected \(c.expected), found \(c.found)"
         if let m = c.margin { s += " (margin \(TargetEvaluator.format(m)))" }
-        if let short = c.minimized { s += "; shortest failing: \"\(short.sequence.joined(separator: " "))\" at position \(short.position ?? 0), found \(short.found)" }
+        if let short = c.minimized {
+            s += "; shortest failing: \"\(short.sequence.joined(separator: " "))\" at position \(short.position ?? 0), found \(short.found)"
+        }
         return s
     }
 

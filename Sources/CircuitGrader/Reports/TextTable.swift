@@ -30,11 +30,13 @@ struct TextTable {
         for block in blocks(widths, available: maxWidth - indent.count - labelWidth) {
             for (i, line) in header.enumerated() {
                 let label = i < corner.count ? corner[i] : ""
-                out += indent + pad(label, labelWidth, left: true)
+                out +=
+                    indent + pad(label, labelWidth, left: true)
                     + block.map { " " + pad(line[$0], widths[$0], left: false) }.joined() + "\n"
             }
             for (r, row) in cells.enumerated() {
-                out += indent + pad(rowLabels[r], labelWidth, left: true)
+                out +=
+                    indent + pad(rowLabels[r], labelWidth, left: true)
                     + block.map { " " + paint(pad(row[$0].text, widths[$0], left: false), row[$0].colour, colour) }.joined() + "\n"
             }
         }
@@ -73,9 +75,11 @@ struct TextTable {
 extension TextTable {
     /// A table of signed numbers (zeros shown as `·`), positive entries green and negative red in colour.
     init(_ m: LabelledMatrix, corner: String = "") {
-        self.init(header: [m.columns], rowLabels: m.rows, cells: (0..<m.values.rows).map { r in
-            (0..<m.values.columns).map { c in TextTable.number(m.values[r, c]) }
-        }, corner: [corner], minWidth: 5)
+        self.init(
+            header: [m.columns], rowLabels: m.rows,
+            cells: (0..<m.values.rows).map { r in
+                (0..<m.values.columns).map { c in TextTable.number(m.values[r, c]) }
+            }, corner: [corner], minWidth: 5)
     }
 
     /// A signed number as a cell: three decimals, `·` for zero, green when positive and red when negative.

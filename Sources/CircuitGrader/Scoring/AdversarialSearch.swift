@@ -32,8 +32,10 @@ public struct AdversarialSearch: Sendable {
 
     /// A search on `spec`'s generated families; throws when the spec has no single prediction rule or no
     /// generated family that predicts.
-    public init(spec: ExerciseSpec, model: Transformer, seed: UInt64 = Grader.publicSeed,
-                budget: Int = AdversarialSearch.defaultBudget) throws {
+    public init(
+        spec: ExerciseSpec, model: Transformer, seed: UInt64 = Grader.publicSeed,
+        budget: Int = AdversarialSearch.defaultBudget
+    ) throws {
         guard let rule = spec.defaultRule else {
             throw GraderError(file: spec.file, "exercise \(spec.id) has no single prediction rule to search against")
         }
@@ -82,8 +84,9 @@ public struct AdversarialSearch: Sendable {
             while mutants.count < round, attempts < 8 * round {
                 attempts += 1
                 let parent = parents[(mutants.count + attempts) % parents.count]
-                let tokens = families[parent.candidate.family].mutate(parent.candidate.tokens, worst: parent.position,
-                                                                      causal: model.causal, using: &random)
+                let tokens = families[parent.candidate.family].mutate(
+                    parent.candidate.tokens, worst: parent.position,
+                    causal: model.causal, using: &random)
                 if let tokens, pool.isNew(tokens) { mutants.append(Candidate(tokens: tokens, family: parent.candidate.family)) }
             }
             // A neighbourhood with nothing new left to try ends the search early.
@@ -91,8 +94,9 @@ public struct AdversarialSearch: Sendable {
             pool.add(scorer.score(mutants))
         }
         let worst = pool.worst.map { s in
-            AdversarialCase(family: families[s.candidate.family].id, sequence: s.candidate.tokens, position: s.position,
-                            expected: s.expected, found: s.found, margin: s.margin)
+            AdversarialCase(
+                family: families[s.candidate.family].id, sequence: s.candidate.tokens, position: s.position,
+                expected: s.expected, found: s.found, margin: s.margin)
         }
         return AdversarialResult(exercise: spec.id, worst: worst, evaluations: pool.evaluations)
     }
@@ -221,8 +225,9 @@ private struct Scorer {
                 let row = trace.logits.values[((t + bos.count) * columns)..<((t + bos.count + 1) * columns)]
                 let margin = Margin.logitGap(row, expected: outputs.firstIndex(of: label) ?? 0)
                 if margin < worst?.margin ?? .infinity {
-                    worst = Scored(candidate: candidate, position: t, margin: margin, expected: label,
-                                   found: TargetEvaluator.prediction(row, outputs: outputs), order: 0)
+                    worst = Scored(
+                        candidate: candidate, position: t, margin: margin, expected: label,
+                        found: TargetEvaluator.prediction(row, outputs: outputs), order: 0)
                 }
             }
             return (candidate, worst)

@@ -9,8 +9,9 @@ struct CircuitEvaluator {
     func evaluate(_ check: CircuitCheck, index: Int) -> TargetResult {
         let expected = describe(check.predicate)
         func result(_ correct: Bool, _ found: String) -> TargetResult {
-            TargetResult(caseIndex: index, target: .predict(position: -1, expected: check.id), correct: correct, margin: nil,
-                         expected: "\(check.product.map(\.description).joined(separator: " · ")): \(expected)", found: found)
+            TargetResult(
+                caseIndex: index, target: .predict(position: -1, expected: check.id), correct: correct, margin: nil,
+                expected: "\(check.product.map(\.description).joined(separator: " · ")): \(expected)", found: found)
         }
         var product: Matrix? = nil
         for factor in check.product {

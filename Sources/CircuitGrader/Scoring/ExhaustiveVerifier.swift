@@ -38,8 +38,10 @@ public struct ExhaustiveVerifier: Sendable {
     /// `limit` (at most the spec's longest sequence); `tokens` (a subset of the vocabulary) defaults to
     /// the whole vocabulary. Throws when the spec has no single prediction rule, the tokens or length are
     /// not the exercise's, or the sequences would exceed `limit`.
-    public init(spec: ExerciseSpec, model: Transformer, maxLength: Int? = nil, limit: Int = ExhaustiveVerifier.defaultLimit,
-                tokens: [String]? = nil) throws {
+    public init(
+        spec: ExerciseSpec, model: Transformer, maxLength: Int? = nil, limit: Int = ExhaustiveVerifier.defaultLimit,
+        tokens: [String]? = nil
+    ) throws {
         guard let rule = spec.defaultRule else {
             throw GraderError(file: spec.file, "exercise \(spec.id) has no single prediction rule to verify exhaustively")
         }
@@ -71,8 +73,10 @@ public struct ExhaustiveVerifier: Sendable {
         guard length >= 1, count <= limit else {
             let n = Self.sequenceCount(alphabet: alphabet.count, maxLength: max(length, 1))
             let many = n == Int.max ? "more than \(Int.max)" : String(n)
-            throw GraderError(file: spec.file, "\(many) sequences up to length \(max(length, 1)) exceed the limit of \(limit); "
-                              + "lower the max length or raise the limit")
+            throw GraderError(
+                file: spec.file,
+                "\(many) sequences up to length \(max(length, 1)) exceed the limit of \(limit); "
+                    + "lower the max length or raise the limit")
         }
         self.spec = spec
         self.model = model
@@ -147,8 +151,8 @@ public struct ExhaustiveVerifier: Sendable {
         let forward = PrefixForward(model: model, capacity: grading.offset + maxLength)
         for token in grading.bos { forward.push(token) }
         let prefix = plan.prefix(of: task)
-        var path: [String] = []           // the node's student tokens
-        var labelled = [0]                // labelled[L]: labelled positions among the first L (prefix rules)
+        var path: [String] = []  // the node's student tokens
+        var labelled = [0]  // labelled[L]: labelled positions among the first L (prefix rules)
         path.reserveCapacity(maxLength)
         labelled.reserveCapacity(maxLength + 1)
         var tally = Tally()
@@ -230,8 +234,9 @@ public struct ExhaustiveVerifier: Sendable {
     }
 
     private func result(_ tally: Tally) -> ExhaustiveResult {
-        ExhaustiveResult(exercise: spec.id, tokens: tokens, maxLength: maxLength, sequences: tally.sequences,
-                         positions: tally.positions, counterexample: tally.counterexample)
+        ExhaustiveResult(
+            exercise: spec.id, tokens: tokens, maxLength: maxLength, sequences: tally.sequences,
+            positions: tally.positions, counterexample: tally.counterexample)
     }
 }
 
@@ -303,8 +308,9 @@ private struct Grading {
     func check(_ row: ArraySlice<Double>, label: String, sequence: [String], position: Int) -> ExhaustiveCounterexample? {
         let margin = Margin.logitGap(row, expected: outputs.firstIndex(of: label) ?? 0)
         if margin > 0 { return nil }
-        return ExhaustiveCounterexample(sequence: sequence, position: position, expected: label,
-                                        found: TargetEvaluator.prediction(row, outputs: outputs), margin: margin)
+        return ExhaustiveCounterexample(
+            sequence: sequence, position: position, expected: label,
+            found: TargetEvaluator.prediction(row, outputs: outputs), margin: margin)
     }
 }
 

@@ -57,8 +57,9 @@ public struct Grader: Sendable {
     private func report(_ families: [FamilyResult], submission: Submission) -> GradeReport {
         var exploratory: String? = nil
         if case .exploratory(let reason) = spec.status { exploratory = reason }
-        return GradeReport(file: submission.file, exercise: spec.id, title: spec.title, exploratory: exploratory, seed: seed,
-                           specHash: spec.specHash, graderVersion: graderVersion, families: families)
+        return GradeReport(
+            file: submission.file, exercise: spec.id, title: spec.title, exploratory: exploratory, seed: seed,
+            specHash: spec.specHash, graderVersion: graderVersion, families: families)
     }
 
     /// Runs `cases` and scores each of their targets, in case order.
@@ -88,12 +89,15 @@ public struct Grader: Sendable {
         case .circuits, .questions: return result
         }
         guard !result.passed, let c = result.counterexample, let p = c.position, c.sequence.indices.contains(p),
-              c.what.hasPrefix("prediction"), let rule = family.rule ?? spec.defaultRule else { return result }
+            c.what.hasPrefix("prediction"), let rule = family.rule ?? spec.defaultRule
+        else { return result }
         guard let m = CounterexampleMinimizer(grader: self, model: model, rule: rule).minimize(c.sequence, position: p),
-              m.tokens.count < c.sequence.count else { return result }
+            m.tokens.count < c.sequence.count
+        else { return result }
         var out = result
-        out.counterexample?.minimized = Counterexample(sequence: m.tokens, position: m.position, what: "prediction after position \(m.position)",
-                                                       expected: m.result.expected, found: m.result.found, margin: m.result.margin)
+        out.counterexample?.minimized = Counterexample(
+            sequence: m.tokens, position: m.position, what: "prediction after position \(m.position)",
+            expected: m.result.expected, found: m.result.found, margin: m.result.margin)
         return out
     }
 
@@ -125,11 +129,15 @@ public struct Grader: Sendable {
             // Circuit checks and questions carry no sequence.
             return Counterexample(sequence: [], position: nil, what: "check", expected: r.expected, found: r.found, margin: r.margin)
         case .predict(let p, _):
-            return Counterexample(sequence: sequence, position: p, what: "prediction after position \(p)", expected: r.expected, found: r.found, margin: r.margin)
+            return Counterexample(
+                sequence: sequence, position: p, what: "prediction after position \(p)", expected: r.expected, found: r.found, margin: r.margin)
         case .attention(let head, let q, _, _, _):
-            return Counterexample(sequence: sequence, position: q, what: "\(head) attention from position \(q)", expected: r.expected, found: r.found, margin: r.margin)
+            return Counterexample(
+                sequence: sequence, position: q, what: "\(head) attention from position \(q)", expected: r.expected, found: r.found, margin: r.margin)
         case .residual(let p, let dims, _, _, _):
-            return Counterexample(sequence: sequence, position: p, what: "residual \(dims.joined(separator: ",")) at position \(p)", expected: r.expected, found: r.found, margin: r.margin)
+            return Counterexample(
+                sequence: sequence, position: p, what: "residual \(dims.joined(separator: ",")) at position \(p)", expected: r.expected, found: r.found,
+                margin: r.margin)
         }
     }
 }

@@ -19,8 +19,9 @@ struct TargetEvaluator {
         let row = trace.logits.values[((p + offset) * trace.logits.columns)..<((p + offset + 1) * trace.logits.columns)]
         let y = spec.outputs.firstIndex(of: expected) ?? 0
         let margin = Margin.logitGap(row, expected: y)
-        return TargetResult(caseIndex: caseIndex, target: target, correct: margin > 0, margin: margin,
-                            expected: expected, found: Self.prediction(row, outputs: spec.outputs))
+        return TargetResult(
+            caseIndex: caseIndex, target: target, correct: margin > 0, margin: margin,
+            expected: expected, found: Self.prediction(row, outputs: spec.outputs))
     }
 
     /// The argmax output, or `tie(A, B)` when the largest logit is shared, or `non-finite`.
@@ -30,13 +31,16 @@ struct TargetEvaluator {
         return winners.count == 1 ? winners[0] : "tie(\(winners.joined(separator: ", ")))"
     }
 
-    private func attention(_ head: HeadRef, _ q: Int, _ keys: [Int], _ minMass: Double, _ argmax: Bool,
-                           _ target: Target, _ caseIndex: Int) -> TargetResult {
+    private func attention(
+        _ head: HeadRef, _ q: Int, _ keys: [Int], _ minMass: Double, _ argmax: Bool,
+        _ target: Target, _ caseIndex: Int
+    ) -> TargetResult {
         let allowed = Set(keys.map { $0 + offset })
         let expected = "\(argmax ? "argmax" : "mass")\(minMass > 0 ? " ≥ \(JSONWriter.number(minMass))" : "") on \(Self.positions(keys))"
         guard head.layer < trace.patterns.count, head.head < trace.patterns[head.layer].count else {
-            return TargetResult(caseIndex: caseIndex, target: target, correct: false, margin: -1, expected: expected,
-                                found: "the submission has no head \(head)")
+            return TargetResult(
+                caseIndex: caseIndex, target: target, correct: false, margin: -1, expected: expected,
+                found: "the submission has no head \(head)")
         }
         let pattern = trace.patterns[head.layer][head.head]
         let row = pattern.values[((q + offset) * pattern.columns)..<((q + offset + 1) * pattern.columns)]
@@ -47,15 +51,18 @@ struct TargetEvaluator {
         return TargetResult(caseIndex: caseIndex, target: target, correct: margin > 0, margin: margin, expected: expected, found: found)
     }
 
-    private func residual(_ p: Int, _ dims: [String], _ expected: [Double], _ tolerance: Double, _ afterLayer: Int?,
-                          _ target: Target, _ caseIndex: Int) -> TargetResult {
+    private func residual(
+        _ p: Int, _ dims: [String], _ expected: [Double], _ tolerance: Double, _ afterLayer: Int?,
+        _ target: Target, _ caseIndex: Int
+    ) -> TargetResult {
         let stream = trace.residuals[min(afterLayer ?? trace.residuals.count - 1, trace.residuals.count - 1)]
         let values = dims.map { d in spec.layout.index(of: d).map { stream[p + offset, $0] } ?? .nan }
         let error = zip(values, expected).reduce(0.0) { max($0, abs($1.0 - $1.1)) }
         let margin = Margin.residual(error: error, tolerance: tolerance)
-        return TargetResult(caseIndex: caseIndex, target: target, correct: error <= tolerance, margin: margin,
-                            expected: "[\(expected.map(Self.format).joined(separator: ", "))] ± \(Self.format(tolerance))",
-                            found: "[\(values.map(Self.format).joined(separator: ", "))]")
+        return TargetResult(
+            caseIndex: caseIndex, target: target, correct: error <= tolerance, margin: margin,
+            expected: "[\(expected.map(Self.format).joined(separator: ", "))] ± \(Self.format(tolerance))",
+            found: "[\(values.map(Self.format).joined(separator: ", "))]")
     }
 
     static func format(_ x: Double) -> String {
