@@ -143,3 +143,18 @@ struct ProbeTests {
         #expect(on.out.contains("score 1/5") && off.out.contains("score 1/5"))
     }
 }
+
+struct SuggestionTests {
+    @Test func editDistanceByHand() {
+        #expect(editDistance("kitten", "sitting") == 3)
+        #expect(editDistance("", "abc") == 3)
+        #expect(editDistance("abc", "") == 3)
+        #expect(editDistance("induction/pos", "induction/poss") == 1)
+    }
+
+    @Test func unknownExerciseSuggestsTheClosestIdsFirst() {
+        let r = runCLI(["show", "induction/poss"])
+        #expect(r.status == 2)
+        #expect(r.err.contains("did you mean induction/pos or induction/nopos?"))
+    }
+}

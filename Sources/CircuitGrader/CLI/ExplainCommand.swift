@@ -2,7 +2,10 @@
 enum ExplainCommand {
     static func run(_ c: Context) throws -> Int32 {
         let format = try c.args.format(["text", "json"])
-        guard c.args.positional.count == 1 else { throw GraderError(file: "", "explain needs one submission file") }
+        guard c.args.positional.count == 1 else {
+            let hint = c.args.positional.count > 1 ? "; quote a sequence with spaces: --sequence \"A B A\"" : ""
+            throw GraderError(file: "", "explain needs one submission file, found \(c.args.positional.count)\(hint)")
+        }
         guard let text = c.args.options["sequence"] else { throw GraderError(file: "", "explain needs --sequence \"A B A\"") }
         let (submission, spec) = try c.load(c.args.positional[0], catalog: try c.catalog())
         let tokens = text.split(whereSeparator: \.isWhitespace).map(String.init)

@@ -40,9 +40,26 @@ public struct ExerciseCatalog: Sendable {
     /// The spec with `id`, or an error listing the known ids.
     public func spec(_ id: String, for file: String = "") throws -> ExerciseSpec {
         if let s = specs.first(where: { $0.id == id }) { return s }
-        if let broken = problems.first(where: { $0.file.contains(id) }) ?? problems.first { throw broken }
-        let close = specs.map(\.id).filter { $0.hasPrefix(id.split(separator: "/").first.map(String.init) ?? id) }
-        let hint = close.isEmpty ? "run `circuit-grader list` for the exercise ids" : "did you mean \(close.joined(separator: " or "))?"
+        if let broken = problems.first(where: { $0.file.contains(id) }) { throw broken }
+        // Suggest the ids within a few edits, closest first.
+        let close = specs.map(\.id).map { ($0, editDistance($0, id)) }.filter { $0.1 <= max(2, id.count / 3) }
+            .sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(3).map(\.0)
+        var hint = close.isEmpty ? "run `circuit-grader list` for the exercise ids" : "did you mean \(close.joined(separator: " or "))?"
+        if !problems.isEmpty { hint += " (\(plural(problems.count, "spec file")) could not be read; `circuit-grader list` shows why)" }
         throw GraderError(file: file, location: "exercise", "unknown exercise \"\(id)\"; \(hint)")
     }
+}
+
+/// The Levenshtein distance between two strings (insertions, deletions, substitutions of characters).
+func editDistance(_ a: String, _ b: String) -> Int {
+    let x = Array(a), y = Array(b)
+    var previous = Array(0...y.count)
+    for i in 1...max(x.count, 1) where !x.isEmpty {
+        var current = [i] + Array(repeating: 0, count: y.count)
+        for j in 1...max(y.count, 1) where !y.isEmpty {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return x.isEmpty ? y.count : previous[y.count]
 }

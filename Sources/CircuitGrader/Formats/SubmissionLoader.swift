@@ -93,7 +93,12 @@ enum FolderSubmission {
             submission.embeddings.merge(fromState.embeddings) { a, _ in a }
             submission.bU = submission.bU ?? fromState.bU
         }
-        guard found else { throw GraderError(file: folder, "the folder holds no .csv or .npy files") }
+        guard found else {
+            throw GraderError(
+                file: folder,
+                "the folder holds no .csv or .npy files; to grade the .json/.npz/.safetensors files in it, pass them to check one by one or grade the folder with `grade`"
+            )
+        }
         return submission
     }
 
