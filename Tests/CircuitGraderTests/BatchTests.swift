@@ -232,3 +232,34 @@ struct ClassFolderEdgeTests {
         #expect(public_.out.contains("seed \(Grader.publicSeed)"))
     }
 }
+
+struct GradescopeVisibilityTests {
+    @Test func hiddenFamiliesKeepTheirVisibilityAndTheOutputWarnsTheScoreMayChange() throws {
+        func family(_ id: String, _ visibility: ExerciseSpec.Visibility, passed: Bool) -> FamilyResult {
+            FamilyResult(
+                id: id, title: id, visibility: visibility, points: 2, earned: passed ? 2 : 0, passed: passed, total: 4,
+                correct: passed ? 4 : 3, accuracy: passed ? 1 : 0.75, worstMargin: passed ? 0.5 : -0.2, medianMargin: 0.5,
+                counterexample: Counterexample(
+                    sequence: ["A", "B"], position: 1, what: "prediction after position 1",
+                    expected: "B", found: "none", margin: -0.2))
+        }
+        let report = GradeReport(
+            file: "s.json", exercise: "x/y", title: "t", exploratory: nil, seed: 99, specHash: "0123456789abcdef",
+            graderVersion: graderVersion,
+            families: [
+                family("open", .visible, passed: true), family("secret", .hidden, passed: false),
+                family("later", .afterDueDate, passed: true),
+            ])
+        let doc = try #require(GradescopeReport.results([.graded(report)], executionTime: 0.5).object)
+        let tests = (doc["tests"]?.array ?? []).compactMap { $0.object }
+        #expect(tests.map { $0["visibility"] } == [.string("visible"), .string("hidden"), .string("after_due_date")])
+        #expect(doc["score"] == .number(4))
+        let output = try #require(doc["output"]?.string)
+        #expect(output.contains("1/1 visible families passed"))
+        #expect(output.contains("4 points come from families that are hidden"))
+        // The secret family's counterexample stays inside its own (hidden) test, never in the visible output.
+        #expect(!output.contains("Counterexample"))
+        #expect(tests[1]["output"]?.string?.contains("Counterexample: on \"A B\"") == true)
+        #expect(!output.contains("99"))
+    }
+}
