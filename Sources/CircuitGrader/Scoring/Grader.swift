@@ -44,12 +44,13 @@ public struct Grader: Sendable {
         for family in spec.families {
             if let deadline, Date() > deadline { return nil }
             let results: [TargetResult]
+            let familyCases = cases(of: family)   // generated once, used for scoring and the counterexample
             switch family.source {
-            case .explicit, .generated: results = evaluate(cases(of: family), on: model)
+            case .explicit, .generated: results = evaluate(familyCases, on: model)
             case .circuits(let checks): results = checks.enumerated().map { CircuitEvaluator(spec: spec, model: model).evaluate($1, index: $0) }
             case .questions(let questions): results = questions.enumerated().map { QuestionEvaluator.evaluate($1, index: $0, answers: submission.answers) }
             }
-            out.append(minimized(summarize(family, results, cases: cases(of: family)), family: family, model: model))
+            out.append(minimized(summarize(family, results, cases: familyCases), family: family, model: model))
         }
         return out
     }
