@@ -13,16 +13,16 @@ public enum HTMLHeatmap {
     ) -> String {
         let labels = zip(positions, tokens).map { $0 == $1 ? $0 : "\($0) \($1)" }
         var out =
-            "<table class=\"heatmap\" data-kind=\"attention\" data-head=\"\(head)\" data-sequence=\"\(HTMLReport.escape(sequence.joined(separator: " ")))\">"
+            "<table class=\"heatmap\" data-kind=\"attention\" data-head=\"\(head)\" data-sequence=\"\(MarkupText.escape(sequence.joined(separator: " ")))\">"
         out += "<caption>\(head) attention</caption>"
-        out += "<tr><th class=\"corner\">query \\ key</th>" + labels.map { "<th class=\"col\">\(HTMLReport.escape($0))</th>" }.joined() + "</tr>"
+        out += "<tr><th class=\"corner\">query \\ key</th>" + labels.map { "<th class=\"col\">\(MarkupText.escape($0))</th>" }.joined() + "</tr>"
         for q in 0..<pattern.rows {
             let rowClass = labels[q] == focus || positions[q] == focus ? " class=\"focus\"" : ""
-            out += "<tr\(rowClass)><th>\(HTMLReport.escape(labels[q]))</th>"
+            out += "<tr\(rowClass)><th>\(MarkupText.escape(labels[q]))</th>"
             for k in 0..<pattern.columns {
                 let cellName = "\(head) query \(labels[q]) → key \(labels[k])"
                 if causal && k > q {
-                    out += "<td class=\"masked\" title=\"\(HTMLReport.escape(cellName)): masked\" data-v=\"0\"></td>"
+                    out += "<td class=\"masked\" title=\"\(MarkupText.escape(cellName)): masked\" data-v=\"0\"></td>"
                 } else {
                     out += attentionCell(pattern[q, k], title: cellName)
                 }
@@ -35,13 +35,13 @@ public enum HTMLHeatmap {
     /// A signed matrix (a circuit), with all-zero rows and columns folded away; `kind` and `head` label the table.
     public static func signed(_ m: LabelledMatrix, kind: String, head: String, caption: String) -> String {
         let folded = m.folded
-        guard !folded.rows.isEmpty else { return "<p class=\"zero\">\(HTMLReport.escape(caption)): all zero</p>\n" }
+        guard !folded.rows.isEmpty else { return "<p class=\"zero\">\(MarkupText.escape(caption)): all zero</p>\n" }
         let scale = folded.values.maxAbs
-        var out = "<table class=\"heatmap\" data-kind=\"\(kind)\" data-head=\"\(HTMLReport.escape(head))\">"
-        out += "<caption>\(HTMLReport.escape(caption))</caption>"
-        out += "<tr><th class=\"corner\"></th>" + folded.columns.map { "<th class=\"col\">\(HTMLReport.escape($0))</th>" }.joined() + "</tr>"
+        var out = "<table class=\"heatmap\" data-kind=\"\(kind)\" data-head=\"\(MarkupText.escape(head))\">"
+        out += "<caption>\(MarkupText.escape(caption))</caption>"
+        out += "<tr><th class=\"corner\"></th>" + folded.columns.map { "<th class=\"col\">\(MarkupText.escape($0))</th>" }.joined() + "</tr>"
         for (r, row) in folded.rows.enumerated() {
-            out += "<tr><th>\(HTMLReport.escape(row))</th>"
+            out += "<tr><th>\(MarkupText.escape(row))</th>"
             for (c, column) in folded.columns.enumerated() {
                 out += signedCell(folded.values[r, c], scale: scale, title: "\(head) \(row) → \(column)")
             }
@@ -54,7 +54,7 @@ public enum HTMLHeatmap {
     static func attentionCell(_ w: Double, title: String) -> String {
         let bucket = Int((min(max(w, 0), 1) * 10).rounded())
         let shown = w >= 0.995 ? "1" : String(format: "%.2f", w).replacingOccurrences(of: "0.", with: ".")
-        return "<td class=\"a\(bucket)\" title=\"\(HTMLReport.escape(title)): \(TargetEvaluator.format(w))\" data-v=\"\(JSONWriter.number(w))\">\(shown)</td>"
+        return "<td class=\"a\(bucket)\" title=\"\(MarkupText.escape(title)): \(TargetEvaluator.format(w))\" data-v=\"\(JSONWriter.number(w))\">\(shown)</td>"
     }
 
     /// One circuit entry: shade by its size relative to `scale`, blank when zero.
@@ -62,6 +62,6 @@ public enum HTMLHeatmap {
         let bucket = scale > 0 ? Int((min(abs(x) / scale, 1) * 10).rounded()) : 0
         let shade = x == 0 || bucket == 0 ? "" : " class=\"\(x > 0 ? "p" : "n")\(bucket)\""
         let shown = x == 0 ? "" : TargetEvaluator.format(x)
-        return "<td\(shade) title=\"\(HTMLReport.escape(title)): \(TargetEvaluator.format(x))\" data-v=\"\(JSONWriter.number(x))\">\(shown)</td>"
+        return "<td\(shade) title=\"\(MarkupText.escape(title)): \(TargetEvaluator.format(x))\" data-v=\"\(JSONWriter.number(x))\">\(shown)</td>"
     }
 }

@@ -14,27 +14,11 @@ public enum HTMLReport {
             case .graded(let r): body += section(r, id: "s\(i + 1)", session: session)
             case .error(let e, _):
                 body +=
-                    "<section class=\"submission\"><h2>\(escape(e.file)) <span class=\"verdict error\">could not be graded</span></h2><p>\(escape(e.description))</p></section>\n"
+                    "<section class=\"submission\"><h2>\(MarkupText.escape(e.file)) <span class=\"verdict error\">could not be graded</span></h2><p>\(MarkupText.escape(e.description))</p></section>\n"
             }
         }
         return
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>circuit-grader report</title>\n<style>\(style)</style></head>\n<body>\n\(body)</body></html>\n"
-    }
-
-    /// Text safe in HTML content and attribute values.
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(ch)
-            }
-        }
-        return out
     }
 
     /// One submission; `id` anchors its section and its circuits (`id-circuits`).
@@ -44,10 +28,10 @@ public enum HTMLReport {
 
     private static func header(_ r: GradeReport) -> String {
         let verdict = r.exploratory != nil ? ("exploratory", "explored") : (r.passed ? ("pass", "passed") : ("fail", "failed"))
-        var out = "<h2>\(escape(r.file)): \(escape(r.exercise)) <span class=\"verdict \(verdict.0)\">\(verdict.1)</span> "
+        var out = "<h2>\(MarkupText.escape(r.file)): \(MarkupText.escape(r.exercise)) <span class=\"verdict \(verdict.0)\">\(verdict.1)</span> "
         out += "<span class=\"score\">\(TargetEvaluator.format(r.score))/\(TargetEvaluator.format(r.maxScore))</span></h2>\n"
-        out += "<p class=\"meta\">\(escape(r.title)) · seed \(r.seed) · spec \(escape(r.specHash))</p>\n"
-        if let reason = r.exploratory { out += "<p class=\"exploratory\">exploratory: \(escape(reason))</p>\n" }
+        out += "<p class=\"meta\">\(MarkupText.escape(r.title)) · seed \(r.seed) · spec \(MarkupText.escape(r.specHash))</p>\n"
+        if let reason = r.exploratory { out += "<p class=\"exploratory\">exploratory: \(MarkupText.escape(reason))</p>\n" }
         return out
     }
 
@@ -61,7 +45,7 @@ public enum HTMLReport {
                 + "<h3 id=\"\(id)-circuits\">Circuits</h3>\n" + circuits(CircuitAnalysis(spec: spec, model: model))
         } catch {
             let reason = (error as? GraderError)?.description ?? "\(error)"
-            return "<p class=\"error\">the heatmaps are missing: the submission could not be loaded again (\(escape(reason)))</p>\n"
+            return "<p class=\"error\">the heatmaps are missing: the submission could not be loaded again (\(MarkupText.escape(reason)))</p>\n"
         }
     }
 
@@ -70,11 +54,11 @@ public enum HTMLReport {
             "<table class=\"families\"><tr><th>family</th><th>result</th><th>correct</th><th>accuracy</th><th>worst margin</th><th>median margin</th><th>points</th><th>counterexample</th></tr>\n"
         for f in r.families {
             let ce = f.counterexample.map(TextReport.describe) ?? ""
-            out += "<tr class=\"\(f.passed ? "pass" : "fail")\"><td>\(escape(f.id))<br><small>\(escape(f.title))</small></td>"
+            out += "<tr class=\"\(f.passed ? "pass" : "fail")\"><td>\(MarkupText.escape(f.id))<br><small>\(MarkupText.escape(f.title))</small></td>"
             out += "<td>\(f.passed ? "pass" : "FAIL")</td><td>\(f.correct)/\(f.total)</td><td>\(TextReport.percent(f.accuracy))</td>"
             out += "<td>\(f.worstMargin.map(TargetEvaluator.format) ?? "–")</td><td>\(f.medianMargin.map(TargetEvaluator.format) ?? "–")</td>"
             let closest = f.passed ? " class=\"closest\" title=\"the closest case of a passing family\"" : ""
-            out += "<td>\(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points))</td><td\(closest)>\(escape(ce))</td></tr>\n"
+            out += "<td>\(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points))</td><td\(closest)>\(MarkupText.escape(ce))</td></tr>\n"
         }
         return out + "</table>\n"
     }
@@ -87,8 +71,9 @@ public enum HTMLReport {
         for f in cases {
             guard let c = f.counterexample, !c.sequence.isEmpty, seen.insert(c.sequence).inserted else { continue }
             let explanation = Explanation(spec: spec, model: model, tokens: c.sequence)
-            out += "<details class=\"case\"\(f.passed ? "" : " open")><summary>\(f.passed ? "closest case" : "counterexample") of <b>\(escape(f.id))</b>: "
-            out += "\(escape(TextReport.describe(c)))</summary>\n"
+            out +=
+                "<details class=\"case\"\(f.passed ? "" : " open")><summary>\(f.passed ? "closest case" : "counterexample") of <b>\(MarkupText.escape(f.id))</b>: "
+            out += "\(MarkupText.escape(TextReport.describe(c)))</summary>\n"
             out += explanationHTML(explanation, focus: c.position.map(String.init)) + "</details>\n"
         }
         return seen.isEmpty ? "" : out
@@ -108,12 +93,12 @@ public enum HTMLReport {
     private static func logitsTable(_ e: Explanation) -> String {
         let outputs = e.positions.first?.logits.map(\.0) ?? []
         var out = "<table class=\"logits\"><caption>logits and prediction</caption><tr><th>position</th>"
-        out += outputs.map { "<th>\(escape($0))</th>" }.joined() + "<th>predicts</th><th>expected</th></tr>\n"
+        out += outputs.map { "<th>\(MarkupText.escape($0))</th>" }.joined() + "<th>predicts</th><th>expected</th></tr>\n"
         for p in e.positions {
             let mark = p.expected.map { $0 == p.prediction ? "pass" : "fail" } ?? ""
-            out += "<tr><th>\(escape(p.label == p.token ? p.label : "\(p.label) \(p.token)"))</th>"
+            out += "<tr><th>\(MarkupText.escape(p.label == p.token ? p.label : "\(p.label) \(p.token)"))</th>"
             out += p.logits.map { "<td data-v=\"\(JSONWriter.number($0.1))\">\(TargetEvaluator.format($0.1))</td>" }.joined()
-            out += "<td class=\"\(mark)\">\(escape(p.prediction))</td><td>\(escape(p.expected ?? "–"))</td></tr>\n"
+            out += "<td class=\"\(mark)\">\(MarkupText.escape(p.prediction))</td><td>\(MarkupText.escape(p.expected ?? "–"))</td></tr>\n"
         }
         return out + "</table>\n"
     }

@@ -14,16 +14,16 @@ public enum JUnitReport {
                 failures += failed
                 var body = ""
                 for f in r.families {
-                    body += "    <testcase name=\"\(escape(f.title))\" classname=\"\(escape(r.exercise)).\(escape(f.id))\">\n"
+                    body += "    <testcase name=\"\(MarkupText.escape(f.title))\" classname=\"\(MarkupText.escape(r.exercise)).\(MarkupText.escape(f.id))\">\n"
                     if !f.passed {
                         let message = "\(f.correct)/\(f.total) correct" + (f.worstMargin.map { ", worst margin \(TargetEvaluator.format($0))" } ?? "")
                         let detail = f.counterexample.map(TextReport.describe) ?? message
                         let tag = r.exploratory == nil ? "failure" : "skipped"
                         body +=
-                            "      <\(tag) type=\"\(r.exploratory == nil ? "FamilyFailed" : "Exploratory")\" message=\"\(escape(message))\">\(escape(detail))</\(tag)>\n"
+                            "      <\(tag) type=\"\(r.exploratory == nil ? "FamilyFailed" : "Exploratory")\" message=\"\(MarkupText.escape(message))\">\(MarkupText.escape(detail))</\(tag)>\n"
                     }
                     body +=
-                        "      <system-out>\(escape("accuracy \(TextReport.percent(f.accuracy)); \(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points)) points"))</system-out>\n"
+                        "      <system-out>\(MarkupText.escape("accuracy \(TextReport.percent(f.accuracy)); \(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points)) points"))</system-out>\n"
                     body += "    </testcase>\n"
                 }
                 let properties =
@@ -32,18 +32,18 @@ public enum JUnitReport {
                         ("seed", String(r.seed)), ("spec_hash", r.specHash), ("grader_version", r.graderVersion),
                         ("score", TargetEvaluator.format(r.score)), ("max_score", TargetEvaluator.format(r.maxScore)),
                     ]
-                    .map { "      <property name=\"\($0.0)\" value=\"\(escape($0.1))\"/>\n" }.joined() + "    </properties>\n"
+                    .map { "      <property name=\"\($0.0)\" value=\"\(MarkupText.escape($0.1))\"/>\n" }.joined() + "    </properties>\n"
                 suites.append(
-                    "  <testsuite name=\"\(escape(r.exercise))\" tests=\"\(r.families.count)\" failures=\"\(failed)\" errors=\"0\" skipped=\"\(r.exploratory == nil ? 0 : r.families.filter { !$0.passed }.count)\" file=\"\(escape(r.file))\">\n\(properties)\(body)  </testsuite>\n"
+                    "  <testsuite name=\"\(MarkupText.escape(r.exercise))\" tests=\"\(r.families.count)\" failures=\"\(failed)\" errors=\"0\" skipped=\"\(r.exploratory == nil ? 0 : r.families.filter { !$0.passed }.count)\" file=\"\(MarkupText.escape(r.file))\">\n\(properties)\(body)  </testsuite>\n"
                 )
             case .error(let e, let exercise):
                 tests += 1
                 errors += 1
                 suites.append(
                     """
-                      <testsuite name="\(escape(exercise ?? "unknown exercise"))" tests="1" failures="0" errors="1" file="\(escape(e.file))">
-                        <testcase name="load submission" classname="\(escape(exercise ?? "submission")).load">
-                          <error type="InputError" message="\(escape(e.description))">\(escape(e.description))</error>
+                      <testsuite name="\(MarkupText.escape(exercise ?? "unknown exercise"))" tests="1" failures="0" errors="1" file="\(MarkupText.escape(e.file))">
+                        <testcase name="load submission" classname="\(MarkupText.escape(exercise ?? "submission")).load">
+                          <error type="InputError" message="\(MarkupText.escape(e.description))">\(MarkupText.escape(e.description))</error>
                         </testcase>
                       </testsuite>
 
@@ -55,23 +55,4 @@ public enum JUnitReport {
             + suites.joined() + "</testsuites>\n"
     }
 
-    /// Escapes text for XML attributes and bodies, dropping characters XML 1.0 cannot hold.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for u in s.unicodeScalars {
-            switch u {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n": out += "&#10;"
-            case "\t": out += "&#9;"
-            default:
-                if u.value < 0x20 || u.value == 0xFFFE || u.value == 0xFFFF { continue }
-                out.unicodeScalars.append(u)
-            }
-        }
-        return out
-    }
 }

@@ -44,7 +44,7 @@ public struct Grader: Sendable {
         for family in spec.families {
             if let deadline, Date() > deadline { return nil }
             let results: [TargetResult]
-            let familyCases = cases(of: family)   // generated once, used for scoring and the counterexample
+            let familyCases = cases(of: family)  // generated once, used for scoring and the counterexample
             switch family.source {
             case .explicit, .generated: results = evaluate(familyCases, on: model)
             case .circuits(let checks): results = checks.enumerated().map { CircuitEvaluator(spec: spec, model: model).evaluate($1, index: $0) }

@@ -1,0 +1,23 @@
+/// Escaping shared by the XML (JUnit) and HTML reports.
+enum MarkupText {
+    /// Text safe in XML 1.0 and HTML content and attribute values: markup characters as entities, newlines
+    /// and tabs as character references (kept inside attributes), other characters XML 1.0 cannot hold dropped.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            case "\n": out += "&#10;"
+            case "\t": out += "&#9;"
+            default:
+                if u.value < 0x20 || u.value == 0xFFFE || u.value == 0xFFFF { continue }
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+}
