@@ -1,14 +1,13 @@
 import Foundation
 
-// The arithmetic of one position of the forward pass, shared by the whole-sequence pass (ForwardPass.swift)
-// and the prefix-sharing pass (PrefixForward.swift). Both call these kernels and nothing else for the
-// floating-point work, so a position's logits come out bit for bit the same whichever pass computed them.
+// The arithmetic of one position of the forward pass, called by the steps of ForwardState.swift (which every
+// pass runs) and nothing else for the floating-point work.
 //
 // Fixed summation order (the price of reproducible results):
 //   row @ W      out[c] = ((0 + a[0] W[0, c]) + a[1] W[1, c]) + ...   in row index order, zero a[r] skipped
 //   q · k        ((0 + q[0] k[0]) + q[1] k[1]) + ...                   every term, in index order
 //   softmax      max over visible keys, then exp(s - max) and their total in key order, then e / total
-//   residual     ((x + out_head0) + out_head1) + ... + b_O              heads in order, b_O last
+//   residual     ((x + out_head0) + out_head1) + ... + b_O              heads in order, b_O last (when not all 0)
 //
 // Skipping a zero a[r] is exact for finite weights: the sums start at +0 and never become -0 (in round-to-
 // nearest, x + y is -0 only when both are -0), and adding a product that is ±0 to them changes nothing.

@@ -3,7 +3,7 @@
 //   wE   [dVocab, dModel]      wPos [nCtx, dModel] (when positions are used)
 //   per head: wQ, wK [dModel, dHead], wV [dModel, dValue], wO [dValue, dModel], bQ, bK [dHead], bV [dValue]
 //             (biases only when not all zero; dValue = dHead except in hand-made heads)
-//   per layer: bO [dModel]     wU [dModel, nOutputs], bU [nOutputs]
+//   per layer: bO [dModel]     wU [dModel, nOutputs], bU [nOutputs]   (biases only when not all zero)
 // Hand-written weights are mostly zeros (one-hot copies, position lookups), so each matrix that right-
 // multiplies a row also gets, per row, the list of its non-zero columns (an index buffer): the kernels
 // then skip products with a zero weight, which leave every sum unchanged (see ForwardKernels.swift).
@@ -32,11 +32,11 @@ final class PackedModel: @unchecked Sendable {
         let bQ: Int?, bK: Int?, bV: Int?
     }
 
-    /// One layer: its heads (a range of `heads`) and its `b_O`.
+    /// One layer: its heads (a range of `heads`) and its `b_O` (nil when all zero: not added at all).
     struct Layer {
         let firstHead: Int
         let headCount: Int
-        let bO: Int
+        let bO: Int?
     }
 
     /// The packed values; immutable after `init`.
@@ -58,7 +58,8 @@ final class PackedModel: @unchecked Sendable {
     /// `W_pos[t]` is added to the inputs of Q and K only (shortformer).
     let positionsInQK: Bool
     let wU: Weight
-    let bU: Int
+    /// nil when all zero: not added at all.
+    let bU: Int?
     /// Every layer, and every head layer by layer. Plain values in raw buffers: threads that share the
     /// model never touch a reference count in the hot loop.
     let layers: UnsafeMutableBufferPointer<Layer>
@@ -117,10 +118,10 @@ final class PackedModel: @unchecked Sendable {
                         wV: appendWeight(head.wV), wO: appendWeight(head.wO),
                         bQ: appendBias(head.bQ), bK: appendBias(head.bK), bV: appendBias(head.bV)))
             }
-            layers.append(Layer(firstHead: firstHead, headCount: layer.heads.count, bO: append(layer.bO)))
+            layers.append(Layer(firstHead: firstHead, headCount: layer.heads.count, bO: appendBias(layer.bO)))
         }
         wU = appendWeight(model.wU)
-        bU = append(model.bU)
+        bU = appendBias(model.bU)
         self.layers = .allocate(capacity: layers.count)
         _ = self.layers.initialize(from: layers)
         self.heads = .allocate(capacity: heads.count)

@@ -13,7 +13,7 @@ import Foundation
 // and its last position is the only one that needs grading when the rule reads only the prefix (every rule
 // but a positive token offset): the earlier positions have the same logits and labels as in the node's
 // parent, which was graded just before. Without a causal mask, whole sequences run through
-// `forward(batch:)` in enumeration order. Both ways give the same result, counts included.
+// `forward(batch:)` in enumeration order, each from its first token. Both ways give the same result, counts included.
 
 /// Verifies a model on every sequence of an exercise's tokens up to a length, or finds the first counterexample.
 ///
@@ -111,8 +111,9 @@ public struct ExhaustiveVerifier: Sendable {
         return combine(outcomes.values)
     }
 
-    /// Verifies by running every sequence whole through `forward(batch:)`, in enumeration order: the
-    /// reference that `run()` must equal, and the fallback without a causal mask.
+    /// Verifies by running every sequence whole, from its first token, through `forward(batch:)` (logits
+    /// only, no prefix shared between sequences), in enumeration order: the reference that `run()` must
+    /// equal, and the fallback without a causal mask.
     public func runNaive() -> ExhaustiveResult {
         let grading = Grading(self)
         var tally = Tally()
@@ -125,7 +126,7 @@ public struct ExhaustiveVerifier: Sendable {
                 batch.append(grading.bos + sequence.map { grading.tokenRows[$0] })
                 names.append(sequence.map { tokens[$0] })
             }
-            let traces = model.forward(batch: batch)
+            let traces = model.forward(batch: batch, detail: .logits, sharingPrefixes: false)
             for (trace, sequence) in zip(traces, names) {
                 tally.sequences += 1
                 for t in sequence.indices {
