@@ -9,8 +9,10 @@ INPUT.json (written by the bench command):
              "layers": [{"b_O": [...], "heads": [{"W_Q", "W_K", "W_V", "W_O", "b_Q", "b_K", "b_V"}]}]},
    "sequences": [[token index, ...], ...],   # BOS already prepended
    "runs": N,
-   "batch_size": B}                         # optional: calls of B consecutive sequences, as the grader
+   "batch_size": B,                         # optional: calls of B consecutive sequences, as the grader
                                             # runs one family at a time; default: one call for all
+   "emit_logits": true}                     # optional (default true): false prints "logits": [] (timing
+                                            # rounds, whose output would only be thrown away)
 
 Runs the forward pass of every sequence N times (within a call, sequences of equal length batched together,
 float64, the same math as Sources/CircuitGrader/Model/ForwardPass.swift) and prints one JSON object:
@@ -46,7 +48,7 @@ def load(path):
             for layer in m["layers"]
         ],
     }
-    return model, doc["sequences"], int(doc["runs"]), doc.get("batch_size")
+    return model, doc["sequences"], int(doc["runs"]), doc.get("batch_size"), doc.get("emit_logits", True)
 
 
 def group_by_length(sequences, indices):
@@ -91,7 +93,7 @@ def forward(model, tokens):
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: bench_forward.py INPUT.json")
-    model, sequences, runs, batch_size = load(sys.argv[1])
+    model, sequences, runs, batch_size, emit_logits = load(sys.argv[1])
     size = int(batch_size) if batch_size else max(1, len(sequences))
     calls = [group_by_length(sequences, range(start, min(start + size, len(sequences))))
              for start in range(0, len(sequences), size)]
@@ -105,7 +107,8 @@ def main():
         for (idx, _), result in zip(groups, results):
             for row, i in enumerate(idx):
                 logits[i] = result[row].tolist()
-    json.dump({"numpy": np.__version__, "runs": runs, "seconds": best, "logits": logits}, sys.stdout)
+    json.dump({"numpy": np.__version__, "runs": runs, "seconds": best, "logits": logits if emit_logits else []},
+              sys.stdout)
     sys.stdout.write("\n")
 
 

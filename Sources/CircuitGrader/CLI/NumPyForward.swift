@@ -26,8 +26,9 @@ struct NumPyForward {
     }
 
     /// Runs the script `runs` times over `sequences` (token indices, BOS included) on `model`, in calls of
-    /// `batchSize` consecutive sequences (one call for all when nil).
-    func run(_ model: Transformer, sequences: [[Int]], runs: Int, batchSize: Int?) throws -> Run {
+    /// `batchSize` consecutive sequences (one call for all when nil); the logits come back only when
+    /// `returningLogits` (otherwise `logits` is empty: timing rounds skip the output).
+    func run(_ model: Transformer, sequences: [[Int]], runs: Int, batchSize: Int?, returningLogits: Bool = true) throws -> Run {
         let input = FileManager.default.temporaryDirectory
             .appendingPathComponent("circuit-grader-bench-\(ProcessInfo.processInfo.processIdentifier).json")
         defer { try? FileManager.default.removeItem(at: input) }
@@ -37,6 +38,7 @@ struct NumPyForward {
                 ("sequences", .array(sequences.map { .array($0.map { .number(Double($0)) }) }), 0),
                 ("runs", .number(Double(runs)), 0),
                 ("batch_size", batchSize.map { .number(Double($0)) } ?? .null, 0),
+                ("emit_logits", .bool(returningLogits), 0),
             ]))
         do { try Data(JSONWriter.write(document, pretty: false).utf8).write(to: input) } catch {
             throw GraderError(file: input.path, "cannot write the benchmark input: \(error.localizedDescription)")
@@ -47,7 +49,7 @@ struct NumPyForward {
         }
         let root = try JSONParser.parse([UInt8](outcome.stdout), file: script)
         guard let object = root.object, let seconds = object["seconds"]?.number,
-            let rows = object["logits"]?.array, rows.count == sequences.count
+            let rows = object["logits"]?.array, rows.count == (returningLogits ? sequences.count : 0)
         else {
             throw GraderError(file: script, "expected {\"seconds\", \"logits\"} with one entry per sequence")
         }

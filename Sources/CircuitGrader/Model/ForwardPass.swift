@@ -85,20 +85,24 @@ extension Transformer {
         precondition(tokens.allSatisfy { (0..<dVocab).contains($0) }, "Token index out of range 0..<\(dVocab)")
     }
 
-    /// The indices of `batch` in lexicographic order of their first tokens (as many as fit in 64 bits), a
-    /// sequence before its extensions; ties in input order. Sorting packed integers, not arrays, keeps this a
-    /// small part of the pass; any order gives the same results.
+    /// The indices of `batch` in lexicographic order of their first tokens, a sequence before its extensions,
+    /// ties in input order. Each sequence becomes one integer, its first tokens as digits 1...dVocab (0 past
+    /// its end) above its index, so the sort is of plain integers; as many tokens as fit are used (all of
+    /// them for exercise-sized vocabularies and lengths), and any order gives the same results.
     private func prefixOrder(_ batch: [[Int]], longest: Int) -> [Int] {
-        let bits = Int.bitWidth - dVocab.leadingZeroBitCount  // digits 0 (no token) and 1...dVocab
-        let depth = min(longest, 63 / bits)
-        var keyed = batch.indices.map { i -> (key: UInt64, index: Int) in
+        let indexBits = Int.bitWidth - (batch.count - 1).leadingZeroBitCount
+        let digitBits = Int.bitWidth - dVocab.leadingZeroBitCount
+        let depth = min(longest, (UInt64.bitWidth - indexBits) / digitBits)
+        guard depth > 0 else { return Array(batch.indices) }
+        var keys = batch.indices.map { i -> UInt64 in
             let tokens = batch[i]
             var key: UInt64 = 0
-            for p in 0..<depth { key = key << bits | (p < tokens.count ? UInt64(tokens[p] + 1) : 0) }
-            return (key, i)
+            for p in 0..<depth { key = key << digitBits | (p < tokens.count ? UInt64(tokens[p] + 1) : 0) }
+            return key << indexBits | UInt64(i)
         }
-        keyed.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
-        return keyed.map(\.index)
+        keys.sort()
+        let indexMask = (UInt64(1) << indexBits) &- 1
+        return keys.map { Int($0 & indexMask) }
     }
 
     /// How many leading tokens `a` and `b` have in common.
