@@ -102,6 +102,27 @@ private func randomTransformer(
         attentionScale: 1 / Double(dHead).squareRoot())
 }
 
+/// `model` with about two thirds of every weight set to 0 and the rest rounded to multiples of 1/2, as
+/// hand-written weights are: the kernels' zero-skipping paths run, and many attention scores tie.
+private func sparsified(_ model: Transformer, seed: UInt64) -> Transformer {
+    var rng = SeededRandom(seed: seed)
+    func thin(_ m: Matrix) -> Matrix {
+        Matrix(
+            rows: m.rows, columns: m.columns,
+            values: m.values.map { v in Int.random(in: 0..<3, using: &rng) == 0 ? (2 * v).rounded() / 2 : 0 })
+    }
+    var result = model
+    result.wE = thin(model.wE)
+    result.wU = thin(model.wU)
+    for l in result.layers.indices {
+        for h in result.layers[l].heads.indices {
+            let head = result.layers[l].heads[h]
+            result.layers[l].heads[h] = AttentionHead(wQ: thin(head.wQ), wK: thin(head.wK), wV: thin(head.wV), wO: thin(head.wO))
+        }
+    }
+    return result
+}
+
 private func randomSequence(length: Int, dVocab: Int, _ rng: inout SeededRandom) -> [Int] {
     (0..<length).map { _ in Int.random(in: 0..<dVocab, using: &rng) }
 }
@@ -554,6 +575,51 @@ struct ForwardPassTests {
     }
 
     // MARK: g. batches
+
+    @Test(
+        "a batch that shares prefixes gives every sequence's own trace, bit for bit",
+        arguments: [(true, false), (true, true), (false, false), (false, true)])
+    func sharedPrefixesChangeNoBit(causal: Bool, sparse: Bool) {
+        var model = randomTransformer(
+            seed: 43, dVocab: 3, dModel: 5, dHead: 2, headsPerLayer: [1, 2], nCtx: 9,
+            nOutputs: 4, positional: .learned, causal: causal, biases: true)
+        if sparse { model = sparsified(model, seed: 44) }
+        var rng = SeededRandom(seed: 45)
+        // Over 3 tokens most sequences share a prefix with another; add exact repeats and strict prefixes.
+        var batch = (0..<300).map { _ in randomSequence(length: Int.random(in: 1...9, using: &rng), dVocab: 3, &rng) }
+        batch += batch.prefix(40)
+        batch += batch.prefix(40).map { Array($0.prefix(max(1, $0.count / 2))) }
+        let shared = model.forward(batch: batch)
+        let alone = model.forward(batch: batch, sharingPrefixes: false)
+        let logitsOnly = model.forward(batch: batch, detail: .logits)
+        var mismatches: [Int] = []
+        for (i, tokens) in batch.enumerated() {
+            let single = model.forward(tokens)
+            let logits = logitsOnly[i].logits
+            if !bitwiseEqual(shared[i], single) || !bitwiseEqual(alone[i], single)
+                || logits.values.map(\.bitPattern) != single.logits.values.map(\.bitPattern) || !logitsOnly[i].patterns.isEmpty
+            {
+                mismatches.append(i)
+            }
+        }
+        #expect(mismatches.isEmpty, "sequences whose batched trace differs: \(mismatches.prefix(10))")
+    }
+
+    @Test("a batch over a large vocabulary (only the first tokens sort the batch) gives the same bits")
+    func sharedPrefixesLargeVocabulary() {
+        // 5000 tokens take 13 bits each; with 600 sequences only the first 4 tokens fit in the sort key.
+        let model = randomTransformer(
+            seed: 46, dVocab: 5000, dModel: 4, dHead: 2, headsPerLayer: [1], nCtx: 8,
+            nOutputs: 3, positional: .learned, causal: true, biases: false)
+        var rng = SeededRandom(seed: 47)
+        let stems = (0..<5).map { _ in randomSequence(length: 4, dVocab: 5000, &rng) }
+        let batch = (0..<600).map { i in stems[i % 5] + randomSequence(length: Int.random(in: 0...4, using: &rng), dVocab: 3, &rng) }
+        let traces = model.forward(batch: batch, detail: .logits)
+        let mismatches = batch.indices.filter { i in
+            traces[i].logits.values.map(\.bitPattern) != model.forward(batch[i]).logits.values.map(\.bitPattern)
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
 
     @Test("forward(batch:) equals forward on each sequence, bit for bit, and repeats exactly")
     func batchMatchesSingle() {

@@ -104,6 +104,8 @@ enum ForwardKernels {
             if s > maxScore { maxScore = s }
         }
         var total = 0.0
+        // Hand-written heads give many keys the same score: exp of the argument just computed is reused.
+        var lastArgument = Double.nan, lastExp = Double.nan
         for j in 0..<visible {
             let s = weights[j]
             let e: Double
@@ -111,8 +113,15 @@ enum ForwardKernels {
                 e = s == .infinity ? 1 : 0
             } else if s == -.infinity {
                 e = 0
+            } else if s == maxScore {
+                e = 1  // exp(+0) is exactly 1
             } else {
-                e = s == maxScore ? 1 : exp(s - maxScore)  // exp(+0) is exactly 1
+                let argument = s - maxScore
+                if argument != lastArgument {  // NaN never equals: always recomputed
+                    lastArgument = argument
+                    lastExp = exp(argument)
+                }
+                e = lastExp
             }
             weights[j] = e
             total += e

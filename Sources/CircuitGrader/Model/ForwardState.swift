@@ -219,8 +219,14 @@ final class ForwardState {
             let heads = layer.firstHead..<(layer.firstHead + layer.headCount)
             patterns.append(
                 heads.map { h in
-                    let rows = block(slots[h].pattern)
-                    return Matrix(rows: t, columns: t, values: (0..<t).flatMap { i in UnsafeBufferPointer(start: rows + i * capacity, count: t) })
+                    let rows = block(slots[h].pattern)  // [capacity, capacity]: the top-left t x t block
+                    let values = [Double](unsafeUninitializedCapacity: t * t) { buffer, initialized in
+                        if let base = buffer.baseAddress {
+                            for i in 0..<t { (base + i * t).initialize(from: rows + i * capacity, count: t) }
+                        }
+                        initialized = t * t
+                    }
+                    return Matrix(rows: t, columns: t, values: values)
                 })
             outputs.append(heads.map { h in matrix(block(slots[h].out), t, d) })
         }
