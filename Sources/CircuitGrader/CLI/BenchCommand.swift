@@ -19,7 +19,7 @@ enum BenchCommand {
         let catalog = try c.catalog()
         let root = c.args.options["root"] ?? "."
         let outPath = c.args.options["out"] ?? "bench-results.json"
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = Cores.active
         c.output.out("circuit-grader bench: \(cores) cores, ratios against references measured in this run\n\n")
         var failed = false
         let subject = try benchSubject(catalog, root: root)

@@ -56,10 +56,11 @@ extension Transformer {
         let longest = batch.reduce(0) { max($0, $1.count) }
         let sharing = causal && sharingPrefixes
         let order = sharing ? prefixOrder(batch, longest: longest) : Array(batch.indices)
-        // Contiguous chunks of that order, several per core so that uneven lengths still balance, but no
-        // smaller than `minimumChunk` sequences: each chunk sets up its own state.
+        // Contiguous chunks of that order: up to 4 per core so that uneven lengths still balance, a whole
+        // number per core, and none smaller than `minimumChunk` sequences (each chunk sets up its own state).
         let packed = PackedModel(self)
-        let chunks = max(1, min(batch.count / Self.minimumChunk, ProcessInfo.processInfo.activeProcessorCount * 4))
+        let perCore = min(4, batch.count / (Self.minimumChunk * Cores.active))
+        let chunks = perCore > 0 ? perCore * Cores.active : max(1, batch.count / Self.minimumChunk)
         return [ForwardTrace](unsafeUninitializedCapacity: batch.count) { buffer, initialized in
             guard let base = buffer.baseAddress else { initialized = 0; return }
             let slots = DisjointSlots(base)

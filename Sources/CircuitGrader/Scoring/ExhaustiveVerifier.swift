@@ -323,7 +323,7 @@ private struct TaskPlan {
     let count: Int
 
     init(alphabet: Int, maxLength: Int) {
-        let wanted = 8 * max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let wanted = 8 * Cores.active
         var depth = 1, count = alphabet
         while depth < maxLength && count < wanted && alphabet > 1 {
             depth += 1
