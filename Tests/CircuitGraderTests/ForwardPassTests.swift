@@ -605,6 +605,16 @@ struct ForwardPassTests {
         #expect(mismatches.isEmpty, "sequences whose batched trace differs: \(mismatches.prefix(10))")
     }
 
+    @Test("the batch's radix sort orders distinct keys as a comparison sort does", arguments: [1, 7, 8, 9, 20, 48, 64])
+    func radixSortMatchesSort(bits: Int) {
+        var rng = SeededRandom(seed: UInt64(bits))
+        let limit = bits == 64 ? UInt64.max : (UInt64(1) << bits) - 1
+        let keys = Array(Set((0..<min(3000, Int(min(limit, 3000)) + 1)).map { _ in UInt64.random(in: 0...limit, using: &rng) }))
+        var sorted = keys
+        Transformer.radixSort(&sorted, bits: bits)
+        #expect(sorted == keys.sorted())
+    }
+
     @Test("a batch over a large vocabulary (only the first tokens sort the batch) gives the same bits")
     func sharedPrefixesLargeVocabulary() {
         // 5000 tokens take 13 bits each; with 600 sequences only the first 4 tokens fit in the sort key.
