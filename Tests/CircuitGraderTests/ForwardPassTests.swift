@@ -605,6 +605,28 @@ struct ForwardPassTests {
         #expect(mismatches.isEmpty, "sequences whose batched trace differs: \(mismatches.prefix(10))")
     }
 
+    @Test("a layer without heads adds 0 to the stream: an embedded -0 comes out +0, as x + b_O gives")
+    func headlessLayerAddsZero() {
+        let model = Transformer(
+            wE: Matrix([[-0.0, 1], [2, -0.0]]), wPos: nil, wU: .identity(2), bU: [0, 0],
+            layers: [AttentionLayer(heads: [], bO: [0, 0])], positional: .none, causal: true, attentionScale: 1)
+        let trace = model.forward([0, 1])
+        let bits = { (values: [Double]) in values.map(\.bitPattern) }
+        #expect(bits(trace.residuals[0].values) == bits([-0.0, 1, 2, -0.0]))
+        #expect(bits(trace.residuals[1].values) == bits([0, 1, 2, 0]))
+        #expect(model.forward(batch: [[0, 1], [0]]).map(\.residuals) == [trace.residuals, [Matrix([[0, 1]]), Matrix([[0, 1]])]])
+    }
+
+    @Test("a batch of empty sequences over an empty vocabulary runs (nothing to sort by)")
+    func emptyVocabularyBatch() {
+        let model = Transformer(
+            wE: Matrix(rows: 0, columns: 2, values: []), wPos: nil, wU: Matrix(zeros: 2, 3), bU: [0, 0, 0],
+            layers: [], positional: .none, causal: true, attentionScale: 1)
+        let traces = model.forward(batch: [[], []])
+        #expect(traces.map(\.logits.rows) == [0, 0])
+        #expect(traces.map(\.logits.columns) == [3, 3])
+    }
+
     @Test("the batch's radix sort orders distinct keys as a comparison sort does", arguments: [1, 7, 8, 9, 20, 48, 64])
     func radixSortMatchesSort(bits: Int) {
         var rng = SeededRandom(seed: UInt64(bits))

@@ -57,10 +57,12 @@ extension Transformer {
         let sharing = causal && sharingPrefixes
         let order = sharing ? prefixOrder(batch, longest: longest) : Array(batch.indices)
         // Contiguous chunks of that order: up to 4 per core so that uneven lengths still balance, a whole
-        // number per core, and none smaller than `minimumChunk` sequences (each chunk sets up its own state).
+        // number per core, none with fewer than `minimumChunk` positions on average (each chunk sets up its
+        // own state), and never more chunks than sequences.
         let packed = PackedModel(self)
-        let perCore = min(4, batch.count / (Self.minimumChunk * Cores.active))
-        let chunks = perCore > 0 ? perCore * Cores.active : max(1, batch.count / Self.minimumChunk)
+        let positions = batch.reduce(0) { $0 + $1.count }
+        let perCore = min(4, positions / (Self.minimumChunk * Cores.active))
+        let chunks = min(batch.count, perCore > 0 ? perCore * Cores.active : max(1, positions / Self.minimumChunk))
         return [ForwardTrace](unsafeUninitializedCapacity: batch.count) { buffer, initialized in
             guard let base = buffer.baseAddress else { initialized = 0; return }
             let slots = DisjointSlots(base)
@@ -78,8 +80,8 @@ extension Transformer {
         }
     }
 
-    /// The fewest sequences a core is given at a time in `forward(batch:)`.
-    static let minimumChunk = 32
+    /// The fewest positions (tokens over all sequences) a chunk of `forward(batch:)` is given, on average.
+    static let minimumChunk = 256
 
     private func checkInput(_ tokens: [Int]) {
         precondition(tokens.count <= nCtx, "Sequence of \(tokens.count) tokens is longer than n_ctx = \(nCtx)")
@@ -93,6 +95,7 @@ extension Transformer {
     private func prefixOrder(_ batch: [[Int]], longest: Int) -> [Int] {
         let indexBits = Int.bitWidth - (batch.count - 1).leadingZeroBitCount
         let digitBits = Int.bitWidth - dVocab.leadingZeroBitCount
+        guard digitBits > 0 else { return Array(batch.indices) }  // no tokens at all: only empty sequences
         let depth = min(longest, (UInt64.bitWidth - indexBits) / digitBits)
         guard depth > 0 else { return Array(batch.indices) }
         var keys = batch.indices.map { i -> UInt64 in

@@ -54,6 +54,17 @@ final class ForwardState {
     private let entries: ScratchBuffer<Int32>  // [dModel]
     private let qkEntries: ScratchBuffer<Int32>  // [dModel]
     private let zEntries: ScratchBuffer<Int32>  // [dValue]
+    /// `[dModel]` zeros: what a layer without heads adds to the stream (x + 0 turns -0 into +0, as TransformerLens does).
+    private let zeros: ScratchBuffer<Double>
+    /// The first layer's inputs depend on (token, position) alone: `residual[0][p]` and every layer-0 head's
+    /// q, k, v rows. Each pair is computed once per state and copied afterwards (the same bits: the same
+    /// steps on the same inputs). Row `token * capacity + p`, `memoWidth` wide: the residual row, then q, k,
+    /// v of each layer-0 head; `memoKnown` marks the rows computed. Off (`memoWidth` 0) when it would be large.
+    private let memo: ScratchBuffer<Double>
+    private let memoKnown: ScratchBuffer<UInt8>
+    private let memoWidth: Int
+    /// The most doubles a memo may hold (1 MiB).
+    private static let memoLimit = 1 << 17
 
     init(_ model: PackedModel, capacity: Int, keepsTrace: Bool) {
         self.model = model
@@ -87,6 +98,14 @@ final class ForwardState {
         entries = ScratchBuffer(count: d)
         qkEntries = ScratchBuffer(count: d)
         zEntries = ScratchBuffer(count: model.maxHead)
+        zeros = ScratchBuffer(count: d)
+        let firstLayerWidth = model.layers.first.map { layer in
+            model.heads(of: layer).reduce(0) { $0 + 2 * $1.dHead + $1.dValue }
+        }
+        let width = d + (firstLayerWidth ?? 0)
+        memoWidth = model.dVocab * capacity * width <= Self.memoLimit ? width : 0
+        memo = ScratchBuffer(count: memoWidth == 0 ? 0 : model.dVocab * capacity * width)
+        memoKnown = ScratchBuffer(count: memoWidth == 0 ? 0 : model.dVocab * capacity)
     }
 
     deinit { slots.deallocate() }
@@ -103,9 +122,9 @@ final class ForwardState {
     func push(_ token: Int) {
         let p = count
         precondition(p < capacity, "the state already holds \(capacity) positions")
-        embed(token, at: p)
+        enter(token, at: p)
         for l in 0..<model.layers.count {
-            project(layer: l, at: p)
+            if l > 0 { project(layer: l, at: p) }
             attend(layer: l, at: p, visible: p + 1)
         }
         unembed(at: p)
@@ -116,9 +135,9 @@ final class ForwardState {
     func runWhole(_ tokens: [Int]) {
         let t = tokens.count
         precondition(t <= capacity, "\(t) tokens do not fit in \(capacity) positions")
-        for (p, token) in tokens.enumerated() { embed(token, at: p) }
+        for (p, token) in tokens.enumerated() { enter(token, at: p) }
         for l in 0..<model.layers.count {
-            for p in 0..<t { project(layer: l, at: p) }
+            if l > 0 { for p in 0..<t { project(layer: l, at: p) } }
             for p in 0..<t { attend(layer: l, at: p, visible: t) }
         }
         for p in 0..<t { unembed(at: p) }
@@ -134,6 +153,42 @@ final class ForwardState {
 
     @inline(__always)
     private func block(_ offset: Int) -> UnsafeMutablePointer<Double> { storage.pointer + offset }
+
+    /// `embed` and the first layer's `project` for `token` at `p`, copied from the memo when the pair was seen.
+    private func enter(_ token: Int, at p: Int) {
+        guard memoWidth > 0 else {
+            embed(token, at: p)
+            if !model.layers.isEmpty { project(layer: 0, at: p) }
+            return
+        }
+        let slot = token * capacity + p
+        let row = memo.pointer + slot * memoWidth
+        if memoKnown.pointer[slot] != 0 {
+            copyFirstLayer(p, row, toMemo: false)
+            return
+        }
+        embed(token, at: p)
+        if !model.layers.isEmpty { project(layer: 0, at: p) }
+        copyFirstLayer(p, row, toMemo: true)
+        memoKnown.pointer[slot] = 1
+    }
+
+    /// Copies position `p`'s residual row and layer-0 q, k, v rows to the memo row, or back from it.
+    private func copyFirstLayer(_ p: Int, _ row: UnsafeMutablePointer<Double>, toMemo: Bool) {
+        var offset = 0
+        func copy(_ position: UnsafeMutablePointer<Double>, _ n: Int) {
+            if toMemo { (row + offset).update(from: position, count: n) } else { position.update(from: row + offset, count: n) }
+            offset += n
+        }
+        copy(residual(0, p), model.dModel)
+        guard let layer = model.layers.first else { return }
+        for h in layer.firstHead..<(layer.firstHead + layer.headCount) {
+            let head = model.heads[h], slot = slots[h]
+            copy(block(slot.q) + p * head.dHead, head.dHead)
+            copy(block(slot.k) + p * head.dHead, head.dHead)
+            copy(block(slot.v) + p * head.dValue, head.dValue)
+        }
+    }
 
     /// `residual[0][p] = W_E[token] (+ W_pos[p])`.
     private func embed(_ token: Int, at p: Int) {
@@ -169,7 +224,7 @@ final class ForwardState {
         let m = model, d = m.dModel
         let layer = m.layers[l]
         let x = residual(l, p), next = residual(l + 1, p)
-        if layer.headCount == 0 { next.update(from: x, count: d) }
+        if layer.headCount == 0 { ForwardKernels.sum(x, zeros.pointer, d, into: next) }  // x + 0: no head writes anything
         for h in layer.firstHead..<(layer.firstHead + layer.headCount) {
             let head = m.heads[h], slot = slots[h]
             let row = block(slot.pattern) + (keepsTrace ? p * capacity : 0)  // [capacity]
