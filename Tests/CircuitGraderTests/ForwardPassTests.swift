@@ -637,6 +637,16 @@ struct ForwardPassTests {
         #expect(sorted == keys.sorted())
     }
 
+    @Test("the radix sort is stable: skipping the index bits keeps input order among equal prefixes")
+    func radixSortIsStable() {
+        var rng = SeededRandom(seed: 5)
+        // Few distinct prefixes above 12 index bits, indices increasing in input order.
+        var keys = (0..<3000).map { i in UInt64.random(in: 0...40, using: &rng) << 12 | UInt64(i) }
+        let expected = keys.sorted()
+        Transformer.radixSort(&keys, bits: 12 + 6, from: 12)
+        #expect(keys == expected)
+    }
+
     @Test("a batch over a large vocabulary (only the first tokens sort the batch) gives the same bits")
     func sharedPrefixesLargeVocabulary() {
         // 5000 tokens take 13 bits each; with 600 sequences only the first 4 tokens fit in the sort key.

@@ -104,19 +104,21 @@ extension Transformer {
             for p in 0..<depth { key = key << digitBits | (p < tokens.count ? UInt64(tokens[p] + 1) : 0) }
             return key << indexBits | UInt64(i)
         }
-        Self.radixSort(&keys, bits: depth * digitBits + indexBits)
+        // The sort is stable and starts from input order, so the index bits need no pass of their own.
+        Self.radixSort(&keys, bits: depth * digitBits + indexBits, from: indexBits)
         let indexMask = (UInt64(1) << indexBits) &- 1
         return keys.map { Int($0 & indexMask) }
     }
 
-    /// Sorts `keys` (distinct, each below `2^bits`) in increasing order: least significant byte first,
-    /// a counting pass per byte. Linear in the batch, where a comparison sort of a few thousand sequences
-    /// costs as much as several percent of their forward passes.
-    static func radixSort(_ keys: inout [UInt64], bits: Int) {
+    /// Sorts `keys` (each below `2^bits`) stably by their bits `low..<bits`: a counting pass per 8 bits,
+    /// least significant first. With `low` 0 and distinct keys this is plain increasing order. Linear in the
+    /// batch, where a comparison sort of a few thousand sequences costs several percent of their forward passes.
+    static func radixSort(_ keys: inout [UInt64], bits: Int, from low: Int = 0) {
         var other = keys
-        var shift: UInt64 = 0
+        var counts = [Int](repeating: 0, count: 257)
+        var shift = UInt64(max(0, low))
         while shift < UInt64(bits) {
-            var counts = [Int](repeating: 0, count: 257)
+            for b in counts.indices { counts[b] = 0 }
             for key in keys { counts[Int((key >> shift) & 0xFF) + 1] += 1 }
             for b in 1...256 { counts[b] += counts[b - 1] }
             for key in keys {
