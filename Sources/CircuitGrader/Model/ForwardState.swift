@@ -63,8 +63,9 @@ final class ForwardState {
     private let memo: ScratchBuffer<Double>
     private let memoKnown: ScratchBuffer<UInt8>
     private let memoWidth: Int
-    /// The most doubles a memo may hold (1 MiB).
-    private static let memoLimit = 1 << 17
+    /// The most doubles a memo may hold (256 KiB): every chunk of a batch zero-fills its own, so a larger
+    /// one would cost more to set up than a family-sized chunk saves.
+    private static let memoLimit = 1 << 15
 
     init(_ model: PackedModel, capacity: Int, keepsTrace: Bool) {
         self.model = model
