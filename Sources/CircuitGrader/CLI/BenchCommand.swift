@@ -173,11 +173,11 @@ enum BenchCommand {
             return object([("skipped", .string(reason))])
         }
         let verifier = try ExhaustiveVerifier(spec: subject.spec, model: subject.model, maxLength: 8, tokens: tokens)
-        c.output.out("exhaustive: \(frame), lengths 1-8, \(verifier.sequenceCount) sequences\n")
+        c.output.out("exhaustive: \(frame), lengths 1-8, \(verifier.sequenceCount) sequences, prefix sharing best of 5 runs, naive best of 2\n")
         var prefixResult = verifier.run()
-        let prefixSeconds = best(of: 3) { prefixResult = verifier.run() }
+        let prefixSeconds = best(of: 5) { prefixResult = verifier.run() }
         var naiveResult = prefixResult
-        let naiveSeconds = best(of: 1) { naiveResult = verifier.runNaive() }
+        let naiveSeconds = best(of: 2) { naiveResult = verifier.runNaive() }
         let agree = naiveResult == prefixResult
         if !agree { failed = true }
         let ratio = naiveSeconds / prefixSeconds
