@@ -139,16 +139,6 @@ extension Transformer {
     }
 }
 
-extension ForwardState {
-    /// Runs `tokens`, keeping the first `shared` computed positions (which must be those of `tokens`'
-    /// first `shared` tokens; always 0 without a causal mask).
-    func run(_ tokens: [Int], sharing shared: Int) {
-        guard model.causal else { return runWhole(tokens) }
-        truncate(to: min(shared, count))
-        for token in tokens[count...] { push(token) }
-    }
-}
-
 /// Uninitialized slots that concurrent workers initialize, each at indices no other worker touches.
 struct DisjointSlots<Element>: @unchecked Sendable {
     private let base: UnsafeMutablePointer<Element>

@@ -132,6 +132,14 @@ final class ForwardState {
         count = p + 1
     }
 
+    /// Runs `tokens`, keeping the first `shared` computed positions (which must be those of `tokens`'
+    /// first `shared` tokens; ignored without a causal mask, where every position depends on every token).
+    func run(_ tokens: [Int], sharing shared: Int) {
+        guard model.causal else { return runWhole(tokens) }
+        truncate(to: min(shared, count))
+        for token in tokens[count...] { push(token) }
+    }
+
     /// Computes every position of `tokens` layer by layer, every query seeing every key (no mask).
     func runWhole(_ tokens: [Int]) {
         let t = tokens.count
