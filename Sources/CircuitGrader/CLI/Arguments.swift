@@ -6,9 +6,9 @@ public struct Arguments: Sendable {
     public var flags: Set<String> = []
 
     /// Options that take a value.
-    static let valued: Set<String> = ["format", "seed", "exercise", "sequence", "exercises", "out", "budget", "limit", "root", "exhaustive-limit"]
+    static let valued: Set<String> = ["format", "seed", "exercise", "sequence", "exercises", "out", "budget", "limit", "root", "proof-budget"]
     /// Options that are switches.
-    static let switches: Set<String> = ["help", "no-color", "csv", "exhaustive"]
+    static let switches: Set<String> = ["help", "no-color", "csv", "prove"]
 
     /// Parses `arguments` (without the program name).
     public init(_ arguments: [String]) throws {

@@ -9,7 +9,7 @@ enum CheckCommand {
         let seed = try c.args.seed(environment: c.output.environment)
         let outcomes: [GradingSession.Outcome]
         do {
-            let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"], probes: try probeSettings(c))
+            let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"], domain: try domainSettings(c))
             outcomes = c.args.positional.map(session.grade)
         } catch let error as GraderError where format == "gradescope" {
             // Gradescope must always get a results file, even when the grader itself is misconfigured.
@@ -20,7 +20,7 @@ enum CheckCommand {
         for outcome in outcomes {
             switch outcome {
             case .error: status = ExitStatus.inputError
-            case .graded(let r) where !r.passed && r.exploratory == nil: status = max(status, ExitStatus.failed)
+            case .graded(let r) where !r.passed: status = max(status, ExitStatus.failed)
             case .graded: break
             }
         }
@@ -46,18 +46,22 @@ enum CheckCommand {
     }
 }
 
-/// `--budget N` (adversarial evaluations, 0 = off), `--exhaustive`, `--exhaustive-limit N`.
-private func probeSettings(_ c: Context) throws -> ProbeSettings {
-    func count(_ name: String) throws -> Int? {
-        guard let text = c.args.options[name] else { return nil }
-        guard let n = Int(text), n >= 0, n <= ExhaustiveVerifier.defaultLimit * 10 else {
-            throw GraderError(file: "", "--\(name) needs a whole number from 0 to \(ExhaustiveVerifier.defaultLimit * 10), found \"\(text)\"")
+/// `--budget N` (adversarial evaluations, 0 = off), `--proof-budget SECONDS`, `--prove`.
+func domainSettings(_ c: Context) throws -> DomainSettings {
+    var settings = DomainSettings(prove: c.args.flags.contains("prove"))
+    if let text = c.args.options["budget"] {
+        guard let n = Int(text), (0...1_000_000).contains(n) else {
+            throw GraderError(file: "", "--budget needs a whole number from 0 to 1000000, found \"\(text)\"")
         }
-        return n
+        settings.adversarialBudget = n
     }
-    return ProbeSettings(
-        adversarialBudget: try count("budget") ?? AdversarialSearch.defaultBudget,
-        forceExhaustive: c.args.flags.contains("exhaustive"), exhaustiveLimit: try count("exhaustive-limit"))
+    if let text = c.args.options["proof-budget"] {
+        guard let x = Double(text), x.isFinite, (0...3600).contains(x) else {
+            throw GraderError(file: "", "--proof-budget needs seconds from 0 to 3600, found \"\(text)\"")
+        }
+        settings.proofBudget = x
+    }
+    return settings
 }
 
 extension Context {

@@ -35,7 +35,7 @@ public enum CommandLineTool {
         usage:
           circuit-grader list [--format text|json]
           circuit-grader show ID [--format text|json]
-          circuit-grader check FILE... [--exercise ID] [--seed S] [--format text|json] [--budget N] [--exhaustive [--exhaustive-limit N]]
+          circuit-grader check FILE... [--exercise ID] [--seed S] [--format text|json] [--budget N] [--proof-budget SECONDS] [--prove]
           circuit-grader check FILE... --format junit|markdown|gradescope|html [--out FILE]
           circuit-grader grade DIR --out OUT [--seed S] [--exercise ID] [--limit SECONDS] [--format text|json]
           circuit-grader explain FILE --sequence "A B A" [--exercise ID] [--format text|json]

@@ -26,7 +26,7 @@ enum GradeCommand {
             throw GraderError(file: out, "is a file; --out needs a folder for the gradebook")
         }
         let seed = try c.args.seed(environment: c.output.environment)
-        let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"])
+        let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"], domain: try domainSettings(c))
         let folder = try ClassFolder(root: root)
         let limit = try timeLimit(c.args.options["limit"])
         let total = folder.entries.count

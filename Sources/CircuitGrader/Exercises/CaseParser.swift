@@ -60,7 +60,7 @@ enum CaseParser {
 
     private static func attention(_ f: JSONFields, tokens: [String], frame: SpecParser.Frame) throws -> [Target] {
         try f.array("attention").enumerated().map { i, item in
-            let a = try JSONFields(item, file: f.file, path: f.path("attention[\(i)]"), allowed: ["head", "query", "keys", "min_mass", "argmax"])
+            let a = try JSONFields(item, file: f.file, path: f.path("attention[\(i)]"), allowed: ["head", "query", "keys", "min_mass", "argmax", "spread"])
             let headText = try a.string("head")
             guard let head = HeadRef(headText) else { throw a.error("head", "expected a head like \"L0H0\"") }
             let query = try a.integer("query", in: 0...(tokens.count - 1))
@@ -73,7 +73,7 @@ enum CaseParser {
             }
             return .attention(
                 head: head, query: query, keys: keys, minMass: try a.optionalNumber("min_mass") ?? 0,
-                argmax: try a.optionalBool("argmax") ?? true)
+                argmax: try a.optionalBool("argmax") ?? true, spread: try RuleParser.spread(a))
         }
     }
 

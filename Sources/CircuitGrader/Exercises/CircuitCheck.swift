@@ -25,7 +25,18 @@ public struct CircuitCheck: Equatable, Sendable {
         case zero
         /// Some entry of the restricted block is non-zero.
         case nonzero
+        /// Every side of the product that reads the residual stream reads only these dims: for a QK
+        /// circuit both the query rows and the key columns, for an OV circuit the input rows. Every entry
+        /// outside them on a reading side is zero.
+        case readsOnly([String])
+        /// The writing side of an OV product (its output columns) writes only these dims.
+        case writesOnly([String])
     }
+
+    /// Whether the product's rows read the residual stream (else they are what an OV^T writes).
+    public var rowsRead: Bool { product.first?.kind != .ovT }
+    /// Whether the product's columns read the residual stream (else they are what an OV writes).
+    public var columnsRead: Bool { product.last?.kind != .ov }
 
     public var id: String
     public var title: String
@@ -53,8 +64,17 @@ public struct Question: Equatable, Sendable {
     public var prompt: String
     public var answer: Answer
 
-    /// Compares answer words loosely: case, spaces, `_`, `^` and `-` do not matter (`W_Q` = `wq`).
+    /// Compares answer words loosely: case, spaces, `_`, `^`, `-`, braces and product signs do not matter
+    /// (`W_Q` = `wq`), transposes may be written `^T`, `.T` or `ᵀ`, and a circuit equals the product that
+    /// defines it in either convention: `W_QK` = `W_Q W_K^T` = `W_Q @ W_K.T` = `W_Q·W_Kᵀ` = `W_Q^T W_K`,
+    /// `W_OV` = `W_V W_O` = `W_O W_V`.
     public static func normalized(_ s: String) -> String {
-        String(s.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "*" || $0 == "/" || $0 == "+" })
+        var text = s.replacingOccurrences(of: "ᵀ", with: "^T")
+        for transpose in [".T", ".t", "'"] { text = text.replacingOccurrences(of: transpose, with: "^T") }
+        let letters = String(text.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "/" || $0 == "+" })
+        return circuitNames[letters] ?? letters
     }
+
+    /// Products that name a circuit, after `normalized`'s filtering.
+    private static let circuitNames = ["wqwkt": "wqk", "wqtwk": "wqk", "wvwo": "wov", "wowv": "wov"]
 }

@@ -7,7 +7,7 @@
 enum CircuitParser {
     static let keys = [
         "id", "title", "product", "rows", "columns", "copies", "rank_at_most", "rank_equals",
-        "rank_at_least", "zero", "nonzero",
+        "rank_at_least", "zero", "nonzero", "reads_only", "writes_only",
     ]
     static let questionKeys = ["id", "prompt", "set", "choice", "number", "tolerance"]
 
@@ -45,8 +45,16 @@ enum CircuitParser {
             predicate = .zero
         } else if try f.optionalBool("nonzero") == true {
             predicate = .nonzero
+        } else if let only = try dims("reads_only") {
+            predicate = .readsOnly(only)
+        } else if let only = try dims("writes_only") {
+            guard product.last?.kind == .ov || product.first?.kind == .ovT else {
+                throw f.error("writes_only", "the product has no writing side: it needs to end in an OV factor (or start with OV^T)")
+            }
+            predicate = .writesOnly(only)
         } else {
-            throw f.error(nil, "a circuit check needs one of copies, rank_at_most, rank_equals, rank_at_least, zero, nonzero")
+            throw f.error(
+                nil, "a circuit check needs one of copies, rank_at_most, rank_equals, rank_at_least, zero, nonzero, reads_only, writes_only")
         }
         let id = try f.string("id")
         return CircuitCheck(

@@ -43,6 +43,14 @@ public struct ExerciseSpec: Sendable {
             }
         }
 
+        /// Whether the family checks weights or answers (circuits, questions) rather than sequences.
+        public var isCheck: Bool {
+            switch source {
+            case .circuits, .questions: true
+            case .explicit, .generated: false
+            }
+        }
+
         public var id: String
         public var title: String
         public var points: Double
@@ -85,10 +93,12 @@ public struct ExerciseSpec: Sendable {
     public var families: [Family]
     /// The reference solution, relative to the repository root.
     public var reference: String?
-    /// `check` verifies every sequence up to the longest length when there are at most this many.
-    public var exhaustiveLimit: Int
-    /// The default of `exhaustiveLimit`: small enough to cost `check` well under a second.
-    public static let defaultExhaustiveLimit = 20_000
+    /// Seconds of enumeration the domain check may spend (estimated, see `ProofBudget`); nil: the default.
+    public var proofBudget: Double?
+    /// Points of each domain family (the family that fails when a search finds a counterexample).
+    public var domainPoints: Double
+    /// Heads that must be necessary: zeroing one of them must make some family fail.
+    public var necessaryHeads: [HeadRef]
     /// The spec file.
     public var file: String
     /// FNV-1a hash of the spec file's bytes, hex.
@@ -102,4 +112,13 @@ public struct ExerciseSpec: Sendable {
     public var maxSequenceLength: Int { nCtx - (bos == nil ? 0 : 1) }
     /// Whether the exercise is exploratory.
     public var isExploratory: Bool { if case .exploratory = status { true } else { false } }
+
+    /// The prediction rule when the generated families use exactly one.
+    public var defaultRule: PredictionRule? {
+        var rules: [PredictionRule] = []
+        for f in families {
+            if case .generated(_, let plan) = f.source, let r = plan.predict, !rules.contains(r) { rules.append(r) }
+        }
+        return rules.count == 1 ? rules[0] : nil
+    }
 }

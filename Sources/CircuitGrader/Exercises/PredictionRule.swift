@@ -49,6 +49,19 @@ public enum PredictionRule: Equatable, Sendable {
 
     /// The output class meaning "predict nothing".
     public static let none = "none"
+
+    /// Every label the rule can give some sequence over `vocab` (of at least two slots), `none` included.
+    public func possibleOutputs(vocab: [String]) -> Set<String> {
+        switch self {
+        case .currentToken(let map):
+            let unmapped = vocab.contains { map[$0] == nil }
+            return Set(map.values).union(unmapped ? [Self.none] : [])
+        case .tokenAtOffset(_, let map): return Set(map.values).union([Self.none])
+        case .seenBefore(let map): return Set(map.values).union([Self.none])
+        case .bigram(let map): return Set(map.values).union([Self.none])
+        case .induction: return Set(vocab).union([Self.none])
+        }
+    }
 }
 
 /// Which earlier occurrence decides an induction label when they disagree.

@@ -4,7 +4,7 @@
 /// `{"seen_before": {...}}`, `{"bigram": {"A B": "C"}}`, `{"induction": "skip_if_conflicting" | "most_recent"}`.
 enum RuleParser {
     static let keys = ["current_token", "token_at_offset", "map", "seen_before", "bigram", "induction"]
-    static let attentionKeys = ["head", "to", "min_mass", "argmax", "queries"]
+    static let attentionKeys = ["head", "to", "min_mass", "argmax", "queries", "spread"]
 
     static func parse(_ value: JSONValue, fields parent: JSONFields, frame: SpecParser.Frame) throws -> PredictionRule {
         let f = try JSONFields(value, file: parent.file, path: parent.path("rule"), allowed: keys)
@@ -45,6 +45,13 @@ enum RuleParser {
         _ = try f.string("to")
         return AttentionRequirement(
             head: head, rule: try f.choice("to", default: .self), minMass: minMass,
-            argmax: try f.optionalBool("argmax") ?? true, queries: try f.choice("queries", default: .all))
+            argmax: try f.optionalBool("argmax") ?? true, spread: try spread(f), queries: try f.choice("queries", default: .all))
+    }
+
+    /// `spread`: a number in 0...1 (0, the default, requires nothing).
+    static func spread(_ f: JSONFields) throws -> Double {
+        let x = try f.optionalNumber("spread") ?? 0
+        guard (0...1).contains(x) else { throw f.error("spread", "expected a number in 0...1 (each key's least share of an equal split), found \(x)") }
+        return x
     }
 }

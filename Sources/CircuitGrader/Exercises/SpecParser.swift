@@ -6,7 +6,8 @@ public enum SpecParser {
         "$comment", "id", "exercise", "variant", "title", "source", "description", "status",
         "exploratory_reason", "vocab", "bos", "outputs", "n_ctx", "positional", "causal",
         "attention_scale", "limits", "residual", "scratch", "fixed", "student_embeddings",
-        "optional_matrices", "rule", "positions", "families", "reference", "exhaustive_limit",
+        "optional_matrices", "rule", "positions", "families", "reference", "proof_budget", "domain_points",
+        "necessary_heads",
     ]
 
     /// Parses spec `bytes` read from `file`.
@@ -46,7 +47,8 @@ public enum SpecParser {
             studentEmbeddings: try root.optionalBool("student_embeddings") ?? false,
             optionalMatrices: Set(try root.optionalStrings("optional_matrices") ?? []),
             families: families, reference: try root.optionalString("reference"),
-            exhaustiveLimit: try root.optionalInteger("exhaustive_limit", in: 0...ExhaustiveVerifier.defaultLimit) ?? ExerciseSpec.defaultExhaustiveLimit,
+            proofBudget: try parseProofBudget(root), domainPoints: try parsePoints(root, "domain_points") ?? 1,
+            necessaryHeads: try parseNecessaryHeads(root, limits: limits),
             file: file, specHash: hash)
     }
 
@@ -72,6 +74,28 @@ public enum SpecParser {
         case "graded": return .graded
         case "exploratory": return .exploratory(reason: try root.string("exploratory_reason"))
         case let other: throw root.error("status", "expected \"graded\" or \"exploratory\", found \"\(other)\"")
+        }
+    }
+
+    private static func parseProofBudget(_ root: JSONFields) throws -> Double? {
+        guard let x = try root.optionalNumber("proof_budget") else { return nil }
+        guard x.isFinite, x >= 0, x <= 3600 else { throw root.error("proof_budget", "expected seconds from 0 to 3600, found \(x)") }
+        return x
+    }
+
+    static func parsePoints(_ f: JSONFields, _ key: String) throws -> Double? {
+        guard let x = try f.optionalNumber(key) else { return nil }
+        guard x.isFinite, x >= 0, x <= 1e6 else { throw f.error(key, "expected points from 0 to 1000000, found \(x)") }
+        return x
+    }
+
+    private static func parseNecessaryHeads(_ root: JSONFields, limits: ExerciseSpec.Limits) throws -> [HeadRef] {
+        try (root.optionalStrings("necessary_heads") ?? []).map { text in
+            guard let head = HeadRef(text), head.layer < limits.layers, head.head < limits.headsPerLayer else {
+                throw root.error(
+                    "necessary_heads", "\"\(text)\" is not a head within the limits (\(limits.layers) layers × \(limits.headsPerLayer) heads)")
+            }
+            return head
         }
     }
 
@@ -122,11 +146,23 @@ public enum SpecParser {
                     try CircuitParser.question(JSONFields(q, file: f.file, path: f.path("questions[\(i)]"), allowed: CircuitParser.questionKeys))
                 })
         }
+        let id = try f.string("id")
+        guard !reservedFamilyIDs(id) else {
+            throw f.error("id", "\"\(id)\" is reserved for the family the grader adds (domain, domain-N, necessary-heads)")
+        }
+        let passAccuracy = try f.optionalNumber("pass_accuracy") ?? 1
+        guard passAccuracy > 0, passAccuracy <= 1 else { throw f.error("pass_accuracy", "expected a fraction in (0, 1], found \(passAccuracy)") }
+        let minMargin = try f.optionalNumber("min_margin") ?? 0
+        guard minMargin >= 0, minMargin < 1 else { throw f.error("min_margin", "expected a margin in [0, 1), found \(minMargin)") }
+        if minMargin > 0, case .circuits = source { throw f.error("min_margin", "circuit checks have no margin") }
+        if minMargin > 0, case .questions = source { throw f.error("min_margin", "questions have no margin") }
+        if frame.bos == nil, let plan, plan.attention.contains(where: { $0.rule == .bos }) {
+            throw f.error("attention", "attention \"to\": \"bos\" needs an exercise with a BOS token")
+        }
         return .init(
-            id: try f.string("id"), title: try f.optionalString("title") ?? (try f.string("id")),
-            points: try f.optionalNumber("points") ?? 1, visibility: try f.choice("visibility", default: .visible),
-            passAccuracy: try f.optionalNumber("pass_accuracy") ?? 1, minMargin: try f.optionalNumber("min_margin") ?? 0,
-            source: source)
+            id: id, title: try f.optionalString("title") ?? id,
+            points: try parsePoints(f, "points") ?? 1, visibility: try f.choice("visibility", default: .visible),
+            passAccuracy: passAccuracy, minMargin: minMargin, source: source)
     }
 
     /// The label plan at this level: its own `rule` / `positions` / `attention`, else the inherited one.
@@ -138,6 +174,14 @@ public enum SpecParser {
             let value = try f.value("rule")
             rule = value == .null ? nil : try RuleParser.parse(value, fields: f, frame: frame)
         }
+        if let rule {
+            let missing = rule.possibleOutputs(vocab: frame.vocab).subtracting(frame.outputs).sorted()
+            guard missing.isEmpty else {
+                throw f.error(
+                    "rule",
+                    "the rule can label a slot \(missing.joined(separator: ", ")), which is not among the outputs (\(frame.outputs.joined(separator: " "))); add it to \"outputs\"")
+            }
+        }
         let attention =
             f.has("attention")
             ? try f.array("attention").enumerated().map { i, a in
@@ -145,6 +189,11 @@ public enum SpecParser {
             } : inherited?.attention ?? []
         let positions: GradedPositions = try f.choice("positions", default: inherited?.positions ?? .all)
         return LabelPlan(predict: rule, positions: positions, attention: attention)
+    }
+
+    /// Family ids the grader gives the families it adds.
+    static func reservedFamilyIDs(_ id: String) -> Bool {
+        id == "domain" || id == "necessary-heads" || (id.hasPrefix("domain-") && Int(id.dropFirst(7)) != nil)
     }
 
     static func requireUnique(_ items: [String], _ f: JSONFields, _ key: String) throws {

@@ -45,12 +45,17 @@ public enum SpecValidator {
         case .explicit(let cases):
             for c in cases {
                 for target in c.targets {
-                    if case .attention(let head, _, _, _, _) = target { try checkHead(head) }
+                    if case .attention(let head, _, _, _, _, _) = target { try checkHead(head) }
                 }
             }
             try checkLabels(cases, family: family, spec: spec)
         case .generated(_, let plan):
             for a in plan.attention { try checkHead(a.head) }
+            if Grader(spec: spec).cases(of: family).allSatisfy(\.targets.isEmpty) {
+                throw GraderError(
+                    file: spec.file, location: location,
+                    "no generated sequence has a graded target (check the rule, \"positions\" and the tokens)")
+            }
         case .circuits(let checks):
             for check in checks { for f in check.product { try checkHead(f.head) } }
         case .questions:

@@ -24,9 +24,11 @@ public struct HeadRef: Hashable, Sendable, CustomStringConvertible {
 public enum Target: Equatable, Sendable {
     /// The prediction at `position` must be `expected` (an output class, possibly `none`).
     case predict(position: Int, expected: String)
-    /// `head`'s attention from `query` must put at least `minMass` on `keys` (−1 is BOS) and, when
-    /// `argmax`, its largest weight must fall on one of `keys`.
-    case attention(head: HeadRef, query: Int, keys: [Int], minMass: Double, argmax: Bool)
+    /// `head`'s attention from `query` must put at least `minMass` on `keys` (−1 is BOS), when `argmax` its
+    /// largest weight must fall on one of `keys`, and when `spread > 0` every key must get at least `spread`
+    /// times an equal share of the mass on `keys` (so "attend to every position holding x" is not met by
+    /// attending to one of them).
+    case attention(head: HeadRef, query: Int, keys: [Int], minMass: Double, argmax: Bool, spread: Double)
     /// The residual stream entering layer `afterLayer` (the final stream when it equals the layer count)
     /// at `position`, read on `dims`, must equal `expected` within `tolerance` on every dim.
     case residual(position: Int, dims: [String], expected: [Double], tolerance: Double, afterLayer: Int?)
@@ -59,6 +61,8 @@ public struct AttentionRequirement: Equatable, Sendable {
     public var rule: AttentionRule
     public var minMass: Double
     public var argmax: Bool
+    /// Each key's least share of the mass on the set, relative to an equal share (0: not required).
+    public var spread: Double
     /// Which query positions are graded.
     public var queries: GradedPositions
 }
@@ -88,7 +92,7 @@ public struct LabelPlan: Equatable, Sendable {
             for t in tokens.indices where req.queries.includes(t, count: tokens.count, label: nil) {
                 let keys = req.rule.keys(tokens, query: t, hasBOS: hasBOS)
                 if keys.isEmpty { continue }
-                out.append(.attention(head: req.head, query: t, keys: keys, minMass: req.minMass, argmax: req.argmax))
+                out.append(.attention(head: req.head, query: t, keys: keys, minMass: req.minMass, argmax: req.argmax, spread: req.spread))
             }
         }
         return out

@@ -71,7 +71,7 @@ public struct Explanation: Sendable {
             }
             return PositionView(
                 label: labels[p], token: p < offset ? (spec.bos ?? "BOS") : tokens[p - offset],
-                logits: Array(zip(spec.outputs, row)), prediction: TargetEvaluator.prediction(row, outputs: spec.outputs),
+                logits: Array(zip(spec.outputs, row)), prediction: PredictionScorer.prediction(row, outputs: spec.outputs),
                 expected: p < offset ? nil : expected?[p - offset] ?? nil, heads: heads)
         }
     }
@@ -103,16 +103,5 @@ public struct Explanation: Sendable {
                     })
             ),
         ])
-    }
-}
-
-extension ExerciseSpec {
-    /// The prediction rule shared by the spec's families, if they all use the same one.
-    public var defaultRule: PredictionRule? {
-        var rules: [PredictionRule] = []
-        for f in families {
-            if case .generated(_, let plan) = f.source, let r = plan.predict, !rules.contains(r) { rules.append(r) }
-        }
-        return rules.count == 1 ? rules[0] : nil
     }
 }

@@ -13,13 +13,27 @@ public enum JSONReport {
             ("score", .number(r.score)), ("max_score", .number(r.maxScore)),
             ("seed", .string(String(r.seed))), ("spec_hash", .string(r.specHash)), ("grader_version", .string(r.graderVersion)),
             ("families", .array(r.families.map(family))),
+            ("verdicts", .array(r.verdicts.map(verdict))),
             (
-                "probes",
+                "heads",
                 .array(
-                    r.probes.map { p in
-                        .obj([("kind", .string(p.kind.rawValue)), ("found_failure", .bool(p.foundFailure)), ("summary", .string(p.summary))])
+                    r.heads.map { h in
+                        .obj([
+                            ("head", .string(h.head.description)), ("needed", .bool(h.needed)), ("silent", .bool(h.silent)),
+                            ("failing_family", h.failingFamily.map(JSONValue.string) ?? .null),
+                        ])
                     })
             ),
+        ])
+    }
+
+    static func verdict(_ v: DomainVerdict) -> JSONValue {
+        .obj([
+            ("status", .string(v.status.rawValue)), ("summary", .string(v.summary)), ("frame", .string(v.frame)),
+            ("domain_sequences", .number(Double(v.domainSize))), ("enumerated", .number(Double(v.enumerated))),
+            ("enumerated_length", .number(Double(v.enumeratedLength))), ("stressed", .number(Double(v.stressed))),
+            ("searched", .number(Double(v.searched))), ("worst_margin", v.worstMargin.map(JSONValue.number) ?? .null),
+            ("found_by", v.foundBy.map { .string($0.rawValue) } ?? .null), ("family", v.family.map(JSONValue.string) ?? .null),
         ])
     }
 
@@ -31,6 +45,7 @@ public enum JSONReport {
             ("worst_margin", f.worstMargin.map(JSONValue.number) ?? .null),
             ("median_margin", f.medianMargin.map(JSONValue.number) ?? .null),
             ("counterexample", f.counterexample.map(counterexample) ?? .null),
+            ("failures", .array(f.failures.map(counterexample))),
         ])
     }
 

@@ -12,12 +12,21 @@ public enum TextReport {
             if let m = f.medianMargin { line += ", median \(TargetEvaluator.format(m))" }
             line += ", \(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points)) pt"
             out += line + "\n"
-            if !f.passed, let c = f.counterexample { out += "       " + describe(c) + "\n" }
+            if !f.failures.isEmpty {
+                for c in f.failures { out += "       " + describe(c) + "\n" }
+            } else if !f.passed, let c = f.counterexample {
+                out += "       " + describe(c) + "\n"
+            }
         }
-        for probe in r.probes {
-            out += "  " + (probe.foundFailure ? paint("note", "33") + " (not graded) " : "") + probe.summary + "\n"
+        for v in r.verdicts {
+            let word = v.status == .counterexample ? paint(v.status.rawValue, "31") : paint(v.status.rawValue, "32")
+            out += "  verdict: \(word): \(v.summary)\n"
         }
-        let verdict = r.exploratory != nil ? "explored" : (r.passed ? paint("passed", "32") : paint("failed", "31"))
+        if !r.heads.isEmpty { out += "  heads: " + r.heads.map(\.summary).joined(separator: "; ") + "\n" }
+        if r.exploratory != nil {
+            out += "  " + (r.passed ? "every family passed: a discovery, since this variant is thought unsolvable" : "failing is expected here (exploratory)") + "\n"
+        }
+        let verdict = r.passed ? paint("passed", "32") : paint("failed", "31")
         out += "  score \(TargetEvaluator.format(r.score))/\(TargetEvaluator.format(r.maxScore)): \(verdict) (\(r.seedForStudents))\n"
         return out
     }

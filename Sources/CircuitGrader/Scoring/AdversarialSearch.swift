@@ -20,7 +20,7 @@ public struct AdversarialSearch: Sendable {
     public let seed: UInt64
     /// The most sequences run through the model.
     public let budget: Int
-    /// The rule that labels every sequence (`spec.defaultRule`).
+    /// The rule that labels every sequence (`domain.rule`).
     public let rule: PredictionRule
 
     /// The default budget of model evaluations.
@@ -30,13 +30,16 @@ public struct AdversarialSearch: Sendable {
     /// Mutants evaluated together.
     static let roundSize = 16
 
-    /// A search on `spec`'s generated families; throws when the spec has no single prediction rule or no
-    /// generated family that predicts.
+    /// The domain whose graded positions are scored (the spec's single rule's domain by default).
+    public let domain: PredictionDomain
+
+    /// A search on the generated families of `domain`'s rule (the spec's single prediction rule when nil);
+    /// throws when there is no such rule or no generated family that predicts by it.
     public init(
-        spec: ExerciseSpec, model: Transformer, seed: UInt64 = Grader.publicSeed,
+        spec: ExerciseSpec, model: Transformer, domain: PredictionDomain? = nil, seed: UInt64 = Grader.publicSeed,
         budget: Int = AdversarialSearch.defaultBudget
     ) throws {
-        guard let rule = spec.defaultRule else {
+        guard let domain = domain ?? PredictionDomain.domains(of: spec).first(where: { $0.rule == spec.defaultRule }) else {
             throw GraderError(file: spec.file, "exercise \(spec.id) has no single prediction rule to search against")
         }
         guard budget >= 1 else { throw GraderError(file: "", "the search budget must be at least 1, got \(budget)") }
@@ -44,8 +47,9 @@ public struct AdversarialSearch: Sendable {
         self.model = model
         self.seed = seed
         self.budget = budget
-        self.rule = rule
-        guard !SearchFamily.all(in: spec).isEmpty else {
+        self.rule = domain.rule
+        self.domain = domain
+        guard !SearchFamily.all(in: spec, rule: domain.rule).isEmpty else {
             throw GraderError(file: spec.file, "exercise \(spec.id) has no generated family with a prediction rule")
         }
     }
@@ -57,7 +61,7 @@ public struct AdversarialSearch: Sendable {
     public func runRandom() -> AdversarialResult { search(sampling: budget) }
 
     private func search(sampling: Int) -> AdversarialResult {
-        let families = SearchFamily.all(in: spec)
+        let families = SearchFamily.all(in: spec, rule: rule)
         let scorer = Scorer(search: self)
         var pool = Pool()
         // 1. Random cases from every family, in family order.
@@ -147,11 +151,10 @@ private struct SearchFamily {
     let lengths: ClosedRange<Int>
 
     /// The generated families that predict, in spec order.
-    static func all(in spec: ExerciseSpec) -> [SearchFamily] {
+    static func all(in spec: ExerciseSpec, rule: PredictionRule) -> [SearchFamily] {
         spec.families.compactMap { family in
-            guard case .generated(let generator, let plan) = family.source, plan.predict != nil else { return nil }
-            var tokens: [String] = []
-            for t in generator.tokens + generator.variableTokens where !tokens.contains(t) { tokens.append(t) }
+            guard case .generated(let generator, let plan) = family.source, plan.predict == rule else { return nil }
+            let tokens = generator.alphabet
             let upper = min(generator.length.upperBound, spec.maxSequenceLength)
             let lower = min(max(1, generator.length.lowerBound), upper)
             guard upper >= 1, !tokens.isEmpty else { return nil }
@@ -202,35 +205,23 @@ private struct Scored {
     var order: Int
 }
 
-/// Runs candidates through the model and scores them like prediction targets.
+/// Runs candidates through the model and scores the domain's graded positions (`DomainGrading`).
 private struct Scorer {
     let search: AdversarialSearch
-    let grader: Grader
+    let grading: DomainGrading
 
     init(search: AdversarialSearch) {
         self.search = search
-        grader = Grader(spec: search.spec)
+        grading = DomainGrading(spec: search.spec, model: search.model, domain: search.domain)
     }
 
     /// Scores, in input order; candidates without a graded position get nil.
     func score(_ candidates: [Candidate]) -> [(Candidate, Scored?)] {
-        let bos = grader.bosPrefix
-        let traces = search.model.forward(batch: candidates.map { c in bos + c.tokens.compactMap(grader.tokenIndex) })
-        let outputs = search.spec.outputs
+        let grader = grading.grader
+        let traces = search.model.forward(batch: candidates.map { c in grader.bosPrefix + c.tokens.compactMap(grader.tokenIndex) }, detail: .logits)
         return zip(candidates, traces).map { candidate, trace in
-            var worst: Scored? = nil
-            for (t, label) in search.rule.labels(candidate.tokens).enumerated() {
-                guard let label else { continue }
-                let columns = trace.logits.columns
-                let row = trace.logits.values[((t + bos.count) * columns)..<((t + bos.count + 1) * columns)]
-                let margin = Margin.logitGap(row, expected: outputs.firstIndex(of: label) ?? 0)
-                if margin < worst?.margin ?? .infinity {
-                    worst = Scored(
-                        candidate: candidate, position: t, margin: margin, expected: label,
-                        found: TargetEvaluator.prediction(row, outputs: outputs), order: 0)
-                }
-            }
-            return (candidate, worst)
+            guard let w = grading.worst(candidate.tokens, logits: trace.logits) else { return (candidate, nil) }
+            return (candidate, Scored(candidate: candidate, position: w.position, margin: w.margin, expected: w.expected, found: w.found, order: 0))
         }
     }
 }

@@ -40,8 +40,30 @@ struct CircuitEvaluator {
         case .zero: return result(block.maxAbs <= Self.zeroTolerance * scale || block.maxAbs == 0, "largest entry \(TargetEvaluator.format(block.maxAbs))")
         case .nonzero: return result(block.maxAbs > Self.zeroTolerance * scale && block.maxAbs > 0, "largest entry \(TargetEvaluator.format(block.maxAbs))")
         case .copies(let from, let to): return copies(full, from: from, to: to, result: result)
+        case .readsOnly(let dims): return confined(full, to: dims, rows: check.rowsRead, columns: check.columnsRead, verb: "reads", result: result)
+        case .writesOnly(let dims): return confined(full, to: dims, rows: !check.rowsRead, columns: !check.columnsRead, verb: "writes", result: result)
         }
     }
+
+    /// Whether every entry of `m` outside `dims` is zero on the chosen sides; else names the largest.
+    private func confined(
+        _ m: Matrix, to dims: [String], rows: Bool, columns: Bool, verb: String, result: (Bool, String) -> TargetResult
+    ) -> TargetResult {
+        let inside = Set(dims.compactMap(spec.layout.index))
+        let tolerance = Self.zeroTolerance * max(m.maxAbs, 1e-300)
+        var worst: (value: Double, dim: Int, side: String)? = nil
+        for r in 0..<m.rows {
+            for c in 0..<m.columns {
+                let x = abs(m[r, c])
+                guard x > tolerance, x > (worst?.value ?? 0) else { continue }
+                if rows && !inside.contains(r) { worst = (x, r, check(rowSide: true)) } else if columns && !inside.contains(c) { worst = (x, c, check(rowSide: false)) }
+            }
+        }
+        guard let w = worst else { return result(true, "\(verb) only the allowed dims") }
+        return result(false, "\(verb) \(spec.layout.names[w.dim]) on the \(w.side) side (entry \(TargetEvaluator.format(w.value)))")
+    }
+
+    private func check(rowSide: Bool) -> String { rowSide ? "row (query / input)" : "column (key / output)" }
 
     private func copies(_ m: Matrix, from: [String], to: [String], result: (Bool, String) -> TargetResult) -> TargetResult {
         var gains: [Double] = []
@@ -71,6 +93,8 @@ struct CircuitEvaluator {
         case .zero: "zero"
         case .nonzero: "non-zero"
         case .copies(let from, let to): "copies \(from.joined(separator: ",")) → \(to.joined(separator: ","))"
+        case .readsOnly(let dims): "reads only \(DimList.compact(dims))"
+        case .writesOnly(let dims): "writes only \(DimList.compact(dims))"
         }
     }
 }
@@ -96,5 +120,13 @@ enum QuestionEvaluator {
         }
         let found = given.map { JSONWriter.write($0, pretty: false) } ?? "no answer"
         return TargetResult(caseIndex: index, target: target, correct: correct, margin: nil, expected: "\(q.id): \(expected)", found: found)
+    }
+}
+
+/// Short names for long dim lists in messages.
+enum DimList {
+    /// The dims, cut after eight (`tok:A, tok:B, … (12 dims)`).
+    static func compact(_ dims: [String]) -> String {
+        dims.count <= 8 ? dims.joined(separator: ", ") : dims.prefix(8).joined(separator: ", ") + ", … (\(dims.count) dims)"
     }
 }

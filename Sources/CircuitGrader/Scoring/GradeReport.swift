@@ -54,17 +54,9 @@ public struct FamilyResult: Equatable, Sendable {
     public var medianMargin: Double?
     /// The worst target (lowest margin, failures first); nil when the family had no targets.
     public var counterexample: Counterexample?
-}
-
-/// A search beyond the graded families (exhaustive verification, adversarial search). It is reported,
-/// never scored: the families alone decide the grade.
-public struct Probe: Equatable, Sendable {
-    public enum Kind: String, Sendable { case exhaustive, adversarial }
-    public var kind: Kind
-    /// One line: what was searched and the result.
-    public var summary: String
-    /// Whether a wrong prediction was found.
-    public var foundFailure: Bool
+    /// Every failing check or answer of a circuit or question family, in order (empty for sequence families,
+    /// whose failures share one counterexample).
+    public var failures: [Counterexample] = []
 }
 
 /// Everything `check` found for one submission on one exercise.
@@ -77,8 +69,10 @@ public struct GradeReport: Equatable, Sendable {
     public var specHash: String
     public var graderVersion: String
     public var families: [FamilyResult]
-    /// Exhaustive verification and adversarial search results, when they ran.
-    public var probes: [Probe] = []
+    /// The domain check of each prediction domain (its family is in `families`, id `domain`).
+    public var verdicts: [DomainVerdict] = []
+    /// Which heads the verdict needs (see `HeadNecessity`); empty when not probed.
+    public var heads: [HeadNecessity] = []
 
     public var score: Double { families.reduce(0) { $0 + $1.earned } }
     public var maxScore: Double { families.reduce(0) { $0 + $1.points } }
@@ -88,6 +82,9 @@ public struct GradeReport: Equatable, Sendable {
 
     /// Every family passed.
     public var passed: Bool { families.allSatisfy(\.passed) }
+
+    /// Whether every domain was proved whole.
+    public var proved: Bool { !verdicts.isEmpty && verdicts.allSatisfy { $0.status == .proved } }
 }
 
 /// The grader's version, recorded in every result.

@@ -7,13 +7,16 @@ import Foundation
 public struct Grader: Sendable {
     public let spec: ExerciseSpec
     public let seed: UInt64
+    /// How far the domain check goes.
+    public let domain: DomainSettings
 
     /// The seed used when none is given (public: students see the same cases every run).
     public static let publicSeed: UInt64 = 2024
 
-    public init(spec: ExerciseSpec, seed: UInt64 = Grader.publicSeed) {
+    public init(spec: ExerciseSpec, seed: UInt64 = Grader.publicSeed, domain: DomainSettings = .standard) {
         self.spec = spec
         self.seed = seed
+        self.domain = domain
     }
 
     /// The cases of a behavioural family (empty for circuit and question families).
@@ -31,36 +34,63 @@ public struct Grader: Sendable {
 
     /// Grades `model` (built from `submission`, whose answers the question families read).
     public func grade(_ model: Transformer, submission: Submission) -> GradeReport {
-        report(families(model, submission: submission, deadline: nil) ?? [], submission: submission)
+        grade(model, submission: submission, deadline: .distantFuture) ?? report([], [], submission: submission)
     }
 
     /// Grades like `grade`, but gives up (nil) once `deadline` has passed; checked between families.
     public func grade(_ model: Transformer, submission: Submission, deadline: Date) -> GradeReport? {
-        families(model, submission: submission, deadline: deadline).map { report($0, submission: submission) }
+        guard let graded = families(model, submission: submission, deadline: deadline) else { return nil }
+        let verdicts = PredictionDomain.domains(of: spec).map { DomainCheck(spec: spec, model: model, domain: $0, settings: domain).run() }
+        if Date() > deadline { return nil }
+        var r = report(graded + verdicts.enumerated().map { domainFamily($1, index: $0) }, verdicts, submission: submission)
+        r.heads = HeadNecessity.probe(self, model: model, submission: submission)
+        r.families += HeadNecessity.requiredFamily(spec, r.heads)
+        return r
+    }
+
+    /// A domain verdict as a graded family: it fails when a counterexample was found.
+    private func domainFamily(_ v: DomainVerdict, index: Int) -> FamilyResult {
+        let passed = v.status != .counterexample
+        let total = v.enumerated + v.stressed + v.searched
+        return FamilyResult(
+            id: index == 0 ? "domain" : "domain-\(index + 1)", title: "every sequence of the domain: " + v.summary, visibility: .visible,
+            points: spec.domainPoints, earned: passed ? spec.domainPoints : 0, passed: passed, total: total,
+            correct: passed ? total : total - 1, accuracy: total == 0 ? 1 : Double(passed ? total : total - 1) / Double(total),
+            worstMargin: v.worstMargin, medianMargin: nil, counterexample: v.counterexample)
     }
 
     private func families(_ model: Transformer, submission: Submission, deadline: Date?) -> [FamilyResult]? {
         var out: [FamilyResult] = []
         for family in spec.families {
             if let deadline, Date() > deadline { return nil }
-            let results: [TargetResult]
             let familyCases = cases(of: family)  // generated once, used for scoring and the counterexample
-            switch family.source {
-            case .explicit, .generated: results = evaluate(familyCases, on: model)
-            case .circuits(let checks): results = checks.enumerated().map { CircuitEvaluator(spec: spec, model: model).evaluate($1, index: $0) }
-            case .questions(let questions): results = questions.enumerated().map { QuestionEvaluator.evaluate($1, index: $0, answers: submission.answers) }
-            }
-            out.append(minimized(summarize(family, results, cases: familyCases), family: family, model: model))
+            let result = self.result(of: family, cases: familyCases, on: model, answers: submission.answers)
+            out.append(minimized(result, family: family, model: model))
         }
         return out
     }
 
-    private func report(_ families: [FamilyResult], submission: Submission) -> GradeReport {
+    /// The results of behavioural `families` on `model`, without shortened counterexamples (see `HeadNecessity`).
+    func behaviouralResults(_ families: [ExerciseSpec.Family], on model: Transformer) -> [FamilyResult] {
+        families.map { result(of: $0, cases: cases(of: $0), on: model, answers: [:]) }
+    }
+
+    private func result(of family: ExerciseSpec.Family, cases familyCases: [GradingCase], on model: Transformer, answers: [String: JSONValue]) -> FamilyResult {
+        let results: [TargetResult]
+        switch family.source {
+        case .explicit, .generated: results = evaluate(familyCases, on: model)
+        case .circuits(let checks): results = checks.enumerated().map { CircuitEvaluator(spec: spec, model: model).evaluate($1, index: $0) }
+        case .questions(let questions): results = questions.enumerated().map { QuestionEvaluator.evaluate($1, index: $0, answers: answers) }
+        }
+        return summarize(family, results, cases: familyCases)
+    }
+
+    private func report(_ families: [FamilyResult], _ verdicts: [DomainVerdict], submission: Submission) -> GradeReport {
         var exploratory: String? = nil
         if case .exploratory(let reason) = spec.status { exploratory = reason }
         return GradeReport(
             file: submission.file, exercise: spec.id, title: spec.title, exploratory: exploratory, seed: seed,
-            specHash: spec.specHash, graderVersion: graderVersion, families: families)
+            specHash: spec.specHash, graderVersion: graderVersion, families: families, verdicts: verdicts)
     }
 
     /// Runs `cases` and scores each of their targets, in case order.
@@ -120,19 +150,20 @@ public struct Grader: Sendable {
             id: family.id, title: family.title, visibility: family.visibility, points: family.points,
             earned: passed ? family.points : 0, passed: passed, total: scored.count, correct: correct, accuracy: accuracy,
             worstMargin: margins.first, medianMargin: margins.isEmpty ? nil : margins[(margins.count - 1) / 2],
-            counterexample: worst.map { counterexample($0, cases: cases) })
+            counterexample: worst.map { counterexample($0, cases: cases) },
+            failures: family.isCheck ? scored.filter { !$0.correct }.map { counterexample($0, cases: cases) } : [])
     }
 
     private func counterexample(_ r: TargetResult, cases: [GradingCase]) -> Counterexample {
         let sequence = cases.indices.contains(r.caseIndex) ? cases[r.caseIndex].tokens : []
         switch r.target {
-        case .predict(let p, _) where p < 0:
-            // Circuit checks and questions carry no sequence.
-            return Counterexample(sequence: [], position: nil, what: "check", expected: r.expected, found: r.found, margin: r.margin)
+        case .predict(let p, let id) where p < 0:
+            // Circuit checks and questions carry no sequence; `id` is the check's or question's id.
+            return Counterexample(sequence: [], position: nil, what: "check \(id)", expected: r.expected, found: r.found, margin: r.margin)
         case .predict(let p, _):
             return Counterexample(
                 sequence: sequence, position: p, what: "prediction after position \(p)", expected: r.expected, found: r.found, margin: r.margin)
-        case .attention(let head, let q, _, _, _):
+        case .attention(let head, let q, _, _, _, _):
             return Counterexample(
                 sequence: sequence, position: q, what: "\(head) attention from position \(q)", expected: r.expected, found: r.found, margin: r.margin)
         case .residual(let p, let dims, _, _, _):

@@ -7,14 +7,14 @@ public struct GradingSession: Sendable {
     public let seed: UInt64
     /// The exercise to grade against when the submission does not name one (or to insist on).
     public let exercise: String?
-    /// Searches added to each report beyond the graded families.
-    public let probes: ProbeSettings
+    /// How far the domain check goes (the same for `check` and `grade`: a verdict never depends on the command).
+    public let domain: DomainSettings
 
-    public init(catalog: ExerciseCatalog, seed: UInt64, exercise: String?, probes: ProbeSettings = .none) {
+    public init(catalog: ExerciseCatalog, seed: UInt64, exercise: String?, domain: DomainSettings = .standard) {
         self.catalog = catalog
         self.seed = seed
         self.exercise = exercise
-        self.probes = probes
+        self.domain = domain
     }
 
     /// What grading one path gave.
@@ -35,7 +35,7 @@ public struct GradingSession: Sendable {
             exerciseID = exercise ?? submission.exercise
             let spec = try resolveSpec(submission, path: path)
             let model = try ModelBuilder.build(submission, spec: spec)
-            let grader = Grader(spec: spec, seed: seed)
+            let grader = Grader(spec: spec, seed: seed, domain: domain)
             var report: GradeReport
             if let limit = timeLimit {
                 guard let r = grader.grade(model, submission: submission, deadline: Date().addingTimeInterval(limit)) else {
@@ -45,7 +45,6 @@ public struct GradingSession: Sendable {
             } else {
                 report = grader.grade(model, submission: submission)
             }
-            report.probes = probes.run(spec: spec, model: model, seed: seed)
             return (.graded(report), model)
         } catch let error as GraderError {
             return (.error(error.inFile(path), exercise: exerciseID), nil)

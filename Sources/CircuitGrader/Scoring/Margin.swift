@@ -19,17 +19,26 @@ public enum Margin {
         return (logits[base + y] - best) / range
     }
 
-    /// Attention margin: the smaller of `max weight on allowed keys − max weight elsewhere` (when argmax is
-    /// required) and `mass on allowed keys − minMass` (when a mass is required).
-    public static func attention(row: ArraySlice<Double>, allowed: Set<Int>, minMass: Double, argmax: Bool) -> Double {
-        var inside = 0.0, maxIn = 0.0, maxOut = 0.0
+    /// Attention margin: the smallest of `max weight on allowed keys − max weight elsewhere` (when argmax is
+    /// required), `mass on allowed keys − minMass` (when a mass is required) and `least weight on an allowed
+    /// key − spread · mass on allowed keys / number of allowed keys` (when a spread is required).
+    public static func attention(row: ArraySlice<Double>, allowed: Set<Int>, demand: AttentionDemand) -> Double {
+        var inside = 0.0, maxIn = 0.0, maxOut = 0.0, minIn = Double.infinity, count = 0
         for (j, w) in row.enumerated() {
-            if allowed.contains(j) { inside += w; maxIn = max(maxIn, w) } else { maxOut = max(maxOut, w) }
+            if allowed.contains(j) {
+                inside += w
+                maxIn = max(maxIn, w)
+                minIn = min(minIn, w)
+                count += 1
+            } else {
+                maxOut = max(maxOut, w)
+            }
         }
         var margin = 1.0
-        if argmax { margin = min(margin, maxIn - maxOut) }
-        if minMass > 0 { margin = min(margin, inside - minMass) }
-        if minMass == 0 && !argmax { margin = inside }
+        if demand.argmax { margin = min(margin, maxIn - maxOut) }
+        if demand.minMass > 0 { margin = min(margin, inside - demand.minMass) }
+        if demand.minMass == 0 && !demand.argmax { margin = min(margin, inside) }
+        if demand.spread > 0 { margin = count == 0 ? -1 : min(margin, minIn - demand.spread * inside / Double(count)) }
         return margin
     }
 
@@ -37,5 +46,28 @@ public enum Margin {
     public static func residual(error: Double, tolerance: Double) -> Double {
         guard error.isFinite, tolerance > 0 else { return error == 0 ? 1 : -1 }
         return max(-1, min(1, (tolerance - error) / tolerance))
+    }
+}
+
+/// What an attention target asks of one query's weights (see `Target.attention`).
+public struct AttentionDemand: Equatable, Sendable {
+    public var minMass: Double
+    public var argmax: Bool
+    public var spread: Double
+
+    public init(minMass: Double, argmax: Bool, spread: Double = 0) {
+        self.minMass = minMass
+        self.argmax = argmax
+        self.spread = spread
+    }
+
+    /// "mass ≥ 0.8 on {1, 3}, every key ≥ 0.5 of an equal share" and the like.
+    func describe(on keys: String) -> String {
+        var parts: [String] = []
+        if minMass > 0 { parts.append("mass ≥ \(JSONWriter.number(minMass)) on \(keys)") }
+        if argmax { parts.append("largest weight on \(keys)") }
+        if minMass == 0 && !argmax { parts.append("some mass on \(keys)") }
+        if spread > 0 { parts.append("every key of \(keys) ≥ \(JSONWriter.number(spread)) of an equal share") }
+        return parts.joined(separator: ", ")
     }
 }

@@ -8,8 +8,8 @@ struct TargetEvaluator {
     func evaluate(_ target: Target, caseIndex: Int) -> TargetResult {
         switch target {
         case .predict(let p, let expected): return predict(p, expected, target, caseIndex)
-        case .attention(let head, let q, let keys, let minMass, let argmax):
-            return attention(head, q, keys, minMass, argmax, target, caseIndex)
+        case .attention(let head, let q, let keys, let minMass, let argmax, let spread):
+            return attention(head, q, keys, AttentionDemand(minMass: minMass, argmax: argmax, spread: spread), target, caseIndex)
         case .residual(let p, let dims, let expected, let tolerance, let afterLayer):
             return residual(p, dims, expected, tolerance, afterLayer, target, caseIndex)
         }
@@ -17,26 +17,20 @@ struct TargetEvaluator {
 
     private func predict(_ p: Int, _ expected: String, _ target: Target, _ caseIndex: Int) -> TargetResult {
         let row = trace.logits.values[((p + offset) * trace.logits.columns)..<((p + offset + 1) * trace.logits.columns)]
-        let y = spec.outputs.firstIndex(of: expected) ?? 0
-        let margin = Margin.logitGap(row, expected: y)
-        return TargetResult(
-            caseIndex: caseIndex, target: target, correct: margin > 0, margin: margin,
-            expected: expected, found: Self.prediction(row, outputs: spec.outputs))
+        let (margin, found) = PredictionScorer(outputs: spec.outputs).score(row, expected: expected)
+        return TargetResult(caseIndex: caseIndex, target: target, correct: margin > 0, margin: margin, expected: expected, found: found)
     }
 
-    /// The argmax output, or `tie(A, B)` when the largest logit is shared, or `non-finite`.
+    /// The argmax output (see `PredictionScorer.prediction`).
     static func prediction(_ row: ArraySlice<Double>, outputs: [String]) -> String {
-        guard row.allSatisfy(\.isFinite), let top = row.max() else { return "non-finite logits" }
-        let winners = row.indices.filter { row[$0] == top }.map { outputs[$0 - row.startIndex] }
-        return winners.count == 1 ? winners[0] : "tie(\(winners.joined(separator: ", ")))"
+        PredictionScorer.prediction(row, outputs: outputs)
     }
 
     private func attention(
-        _ head: HeadRef, _ q: Int, _ keys: [Int], _ minMass: Double, _ argmax: Bool,
-        _ target: Target, _ caseIndex: Int
+        _ head: HeadRef, _ q: Int, _ keys: [Int], _ demand: AttentionDemand, _ target: Target, _ caseIndex: Int
     ) -> TargetResult {
         let allowed = Set(keys.map { $0 + offset })
-        let expected = "\(argmax ? "argmax" : "mass")\(minMass > 0 ? " ≥ \(JSONWriter.number(minMass))" : "") on \(Self.positions(keys))"
+        let expected = demand.describe(on: Self.positions(keys))
         guard head.layer < trace.patterns.count, head.head < trace.patterns[head.layer].count else {
             return TargetResult(
                 caseIndex: caseIndex, target: target, correct: false, margin: -1, expected: expected,
@@ -44,7 +38,7 @@ struct TargetEvaluator {
         }
         let pattern = trace.patterns[head.layer][head.head]
         let row = pattern.values[((q + offset) * pattern.columns)..<((q + offset + 1) * pattern.columns)]
-        let margin = Margin.attention(row: row, allowed: allowed, minMass: minMass, argmax: argmax)
+        let margin = Margin.attention(row: row, allowed: allowed, demand: demand)
         let mass = allowed.reduce(0.0) { $0 + (row.indices.contains($1 + row.startIndex) ? row[$1 + row.startIndex] : 0) }
         let top = row.indices.max { row[$0] < row[$1] }.map { $0 - row.startIndex - offset } ?? 0
         let found = "mass \(Self.format(mass)) on \(Self.positions(keys)), max weight \(Self.format(row.max() ?? 0)) at \(Self.position(top))"

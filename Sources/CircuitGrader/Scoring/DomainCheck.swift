@@ -1,0 +1,303 @@
+// The domain check: the part of the grade that makes a verdict a proof or a counterexample.
+//
+// For each prediction domain of the spec (PredictionDomain), in this order, stopping at the first wrong
+// prediction (margin <= 0):
+// 1. enumeration: every sequence of the domain's tokens up to the longest length whose walk fits the time
+//    budget (ProofBudget; all of them with `prove`). When that is the whole domain the verdict is a proof.
+// 2. stress sequences (StressSequences): every sequence over each pair of tokens, then sparse sequences;
+// 3. the adversarial search (AdversarialSearch), seeded by the spec alone.
+// Steps 2 and 3 run only when step 1 did not cover the whole domain. None of the steps depends on the run's
+// seed, so the seed changes which samples the families show, never this verdict.
+//
+// The result is one graded family per domain (id `domain`), worth the spec's `domain_points`: it fails
+// when a counterexample is found, whoever found it.
+
+/// What the domain check found for one domain.
+public struct DomainVerdict: Equatable, Sendable {
+    /// The three verdicts a domain can get.
+    public enum Status: String, Sendable {
+        /// Every sequence of the domain was enumerated and every graded position is correct.
+        case proved
+        /// No counterexample among the sequences enumerated, stressed and searched; the domain is larger.
+        case searched
+        /// A sequence of the domain on which the submission is wrong.
+        case counterexample
+    }
+
+    /// Which search found a counterexample.
+    public enum Finder: String, Sendable {
+        case enumeration
+        case stress = "stress sequences"
+        case adversarial = "adversarial search"
+    }
+
+    public var status: Status
+    /// The domain's tokens and lengths, e.g. "A B C D, lengths 1 to 11".
+    public var frame: String
+    /// Sequences in the whole domain (`Int.max` when that overflows).
+    public var domainSize: Int
+    /// Sequences enumerated, and the longest length enumerated (0: none).
+    public var enumerated: Int
+    public var enumeratedLength: Int
+    /// Stress sequences graded, adversarial sequences evaluated.
+    public var stressed: Int
+    public var searched: Int
+    /// The smallest margin seen over every position graded (nil when none was graded).
+    public var worstMargin: Double?
+    public var foundBy: Finder?
+    /// The generated family whose lengths and tokens admit the counterexample, if one does.
+    public var family: String?
+    public var counterexample: Counterexample?
+
+    /// One line: the verdict in words.
+    public var summary: String {
+        switch status {
+        case .proved:
+            return "proved on all \(domainSize) sequences of \(frame)" + (worstMargin.map { " (worst margin \(TargetEvaluator.format($0)))" } ?? "")
+        case .searched:
+            var parts: [String] = []
+            if enumeratedLength > 0 { parts.append("all \(enumerated) sequences up to length \(enumeratedLength) enumerated") }
+            parts.append("\(stressed) stress sequences")
+            if searched > 0 { parts.append("\(searched) searched adversarially") }
+            return "no counterexample in \(enumerated + stressed + searched) sequences of \(frame) (\(parts.joined(separator: ", ")))"
+        case .counterexample:
+            let within = family.map { ", within the lengths and tokens of family \($0)" } ?? ""
+            return "counterexample found by \(foundBy?.rawValue ?? "search") among the sequences of \(frame)\(within)"
+        }
+    }
+}
+
+/// How far the domain check goes.
+public struct DomainSettings: Equatable, Sendable {
+    /// Seconds of enumeration allowed (estimated, see ProofBudget); nil: the spec's `proof_budget`, else 1 s.
+    public var proofBudget: Double?
+    /// Enumerate the whole domain whatever the estimate.
+    public var prove: Bool
+    /// Model evaluations for the adversarial search; 0 turns it off.
+    public var adversarialBudget: Int
+
+    public init(proofBudget: Double? = nil, prove: Bool = false, adversarialBudget: Int = AdversarialSearch.defaultBudget) {
+        self.proofBudget = proofBudget
+        self.prove = prove
+        self.adversarialBudget = adversarialBudget
+    }
+
+    /// What `check` and `grade` run by default.
+    public static let standard = DomainSettings()
+}
+
+/// Runs the domain check of one domain on one model.
+struct DomainCheck {
+    let spec: ExerciseSpec
+    let model: Transformer
+    let domain: PredictionDomain
+    let settings: DomainSettings
+
+    func run() -> DomainVerdict {
+        let size = ExhaustiveVerifier.sequenceCount(alphabet: domain.tokens.count, maxLength: domain.lengths.upperBound)
+            - ExhaustiveVerifier.sequenceCount(alphabet: domain.tokens.count, maxLength: domain.lengths.lowerBound - 1)
+        var verdict = DomainVerdict(
+            status: .searched, frame: domain.frame, domainSize: max(0, size), enumerated: 0, enumeratedLength: 0, stressed: 0, searched: 0,
+            worstMargin: nil, foundBy: nil, family: nil, counterexample: nil)
+        let grading = DomainGrading(spec: spec, model: model, domain: domain)
+
+        // 1. Enumeration.
+        if grading.canEnumerate(domain.tokens) {
+            let budget = settings.proofBudget ?? spec.proofBudget ?? ProofBudget.defaultSeconds
+            let length =
+                settings.prove
+                ? domain.lengths.upperBound
+                : ProofBudget.longestLength(model: model, alphabet: domain.tokens.count, maxLength: domain.lengths.upperBound, seconds: budget)
+            if length >= 1, let result = grading.enumerate(domain.tokens, maxLength: length) {
+                verdict.enumerated = result.sequences
+                verdict.enumeratedLength = length
+                verdict.worstMargin = result.worstMargin
+                if let c = result.failure { return fail(verdict, c, by: .enumeration, grading: grading) }
+                if length == domain.lengths.upperBound {
+                    verdict.status = .proved
+                    verdict.enumerated = verdict.domainSize
+                    return verdict
+                }
+            }
+        }
+        // 2. Stress sequences: every sequence over each pair, then the sparse ones.
+        for pair in StressSequences.pairs(domain.tokens) {
+            let result: DomainGrading.Tally
+            if grading.canEnumerate(pair), let r = grading.enumerate(pair, maxLength: domain.lengths.upperBound) {
+                result = r
+            } else {
+                result = grading.grade(grading.lengthsToStress.flatMap { Self.everySequence(over: pair, length: $0) })
+            }
+            verdict.stressed += result.sequences
+            verdict.worstMargin = min(verdict.worstMargin ?? .infinity, result.worstMargin ?? .infinity)
+            if let c = result.failure { return fail(verdict, c, by: .stress, grading: grading) }
+        }
+        let sparse = grading.grade(grading.lengthsToStress.flatMap { StressSequences.sparse(tokens: domain.tokens, length: $0) })
+        verdict.stressed += sparse.sequences
+        verdict.worstMargin = min(verdict.worstMargin ?? .infinity, sparse.worstMargin ?? .infinity)
+        if let c = sparse.failure { return fail(verdict, c, by: .stress, grading: grading) }
+        // 3. The adversarial search, seeded by the spec alone.
+        if settings.adversarialBudget > 0,
+            let search = try? AdversarialSearch(spec: spec, model: model, domain: domain, budget: settings.adversarialBudget)
+        {
+            let result = search.run()
+            verdict.searched = result.evaluations
+            if let worst = result.worst {
+                verdict.worstMargin = min(verdict.worstMargin ?? .infinity, worst.margin)
+                if worst.margin <= 0 {
+                    let c = Counterexample(
+                        sequence: worst.sequence, position: worst.position, what: "prediction after position \(worst.position)",
+                        expected: worst.expected, found: worst.found, margin: worst.margin)
+                    return fail(verdict, c, by: .adversarial, grading: grading)
+                }
+            }
+        }
+        if verdict.worstMargin == .infinity { verdict.worstMargin = nil }
+        return verdict
+    }
+
+    private func fail(_ v: DomainVerdict, _ c: Counterexample, by finder: DomainVerdict.Finder, grading: DomainGrading) -> DomainVerdict {
+        var v = v
+        v.status = .counterexample
+        v.foundBy = finder
+        v.family = domain.family(admitting: c.sequence, in: spec)
+        v.counterexample = grading.minimized(c)
+        if v.worstMargin == .infinity { v.worstMargin = nil }
+        return v
+    }
+
+    /// Every sequence of `length` over `tokens`, in lexicographic order.
+    static func everySequence(over tokens: [String], length: Int) -> [[String]] {
+        var out: [[String]] = [[]]
+        for _ in 0..<length { out = out.flatMap { s in tokens.map { s + [$0] } } }
+        return out
+    }
+}
+
+/// Grades sequences of one domain: the positions it grades, by its rule, scored as prediction targets.
+struct DomainGrading {
+    let spec: ExerciseSpec
+    let model: Transformer
+    let domain: PredictionDomain
+    let scorer: PredictionScorer
+    let grader: Grader
+
+    init(spec: ExerciseSpec, model: Transformer, domain: PredictionDomain) {
+        self.spec = spec
+        self.model = model
+        self.domain = domain
+        scorer = PredictionScorer(outputs: spec.outputs)
+        grader = Grader(spec: spec)
+    }
+
+    /// Counts, the smallest margin, and the first failure in order.
+    struct Tally {
+        var sequences = 0
+        var worstMargin: Double?
+        var failure: Counterexample?
+    }
+
+    /// Whether the exhaustive walk grades exactly this domain's positions on sequences over `tokens`: the
+    /// domain grades every position, its rule is the spec's single rule, and (without a causal mask, where
+    /// whole sequences are run) no length below the domain's shortest is walked.
+    func canEnumerate(_ tokens: [String]) -> Bool {
+        domain.gradesEveryPosition && spec.defaultRule == domain.rule && (model.causal || domain.lengths.lowerBound == 1)
+    }
+
+    /// The exhaustive walk over `tokens` up to `maxLength` (nil when it cannot be set up).
+    func enumerate(_ tokens: [String], maxLength: Int) -> Tally? {
+        guard let verifier = try? ExhaustiveVerifier(spec: spec, model: model, maxLength: maxLength, limit: Int.max, tokens: tokens) else {
+            return nil
+        }
+        let result = verifier.run()
+        var tally = Tally(sequences: result.sequences, worstMargin: nil, failure: nil)
+        if let c = result.counterexample {
+            tally.failure = Counterexample(
+                sequence: c.sequence, position: c.position, what: "prediction after position \(c.position)", expected: c.expected,
+                found: c.found, margin: c.margin)
+            tally.worstMargin = c.margin
+        }
+        return tally
+    }
+
+    /// Lengths the stress sequences are made at: the longest only when a causal mask makes every shorter
+    /// sequence a prefix of a longest one (and every position is graded); else the shortest, the middle
+    /// and the longest.
+    var lengthsToStress: [Int] {
+        let l = domain.lengths
+        if model.causal && domain.gradesEveryPosition { return [l.upperBound] }
+        return Array(Set([l.lowerBound, (l.lowerBound + l.upperBound) / 2, l.upperBound])).sorted()
+    }
+
+    /// Grades `sequences` in order; stops at the first wrong prediction.
+    func grade(_ sequences: [[String]]) -> Tally {
+        var tally = Tally()
+        let chunk = 4096
+        var start = 0
+        while start < sequences.count {
+            let part = Array(sequences[start..<min(start + chunk, sequences.count)])
+            let traces = model.forward(batch: part.map { grader.bosPrefix + $0.compactMap(grader.tokenIndex) }, detail: .logits)
+            for (tokens, trace) in zip(part, traces) {
+                tally.sequences += 1
+                if let failure = check(tokens, logits: trace.logits, worst: &tally.worstMargin) {
+                    tally.failure = failure
+                    return tally
+                }
+            }
+            start += chunk
+        }
+        return tally
+    }
+
+    /// One graded position of a sequence, scored.
+    struct Scored {
+        var position: Int
+        var expected: String
+        var margin: Double
+        var found: String
+    }
+
+    /// Every graded position of `tokens`, in order, given the model's logits `[T, nOutputs]`.
+    func scored(_ tokens: [String], logits: Matrix) -> [Scored] {
+        let offset = grader.bosPrefix.count
+        var out: [Scored] = []
+        for (t, label) in domain.rule.labels(tokens).enumerated() {
+            guard let label, domain.grades(t, count: tokens.count, label: label) else { continue }
+            let row = logits.values[((t + offset) * logits.columns)..<((t + offset + 1) * logits.columns)]
+            let (margin, found) = scorer.score(row, expected: label)
+            out.append(Scored(position: t, expected: label, margin: margin, found: found))
+        }
+        return out
+    }
+
+    /// The graded position with the smallest margin (the earliest among equal ones).
+    func worst(_ tokens: [String], logits: Matrix) -> Scored? {
+        scored(tokens, logits: logits).min { $0.margin < $1.margin }
+    }
+
+    /// The first wrong graded position of `tokens`; lowers `worst` to the smallest margin seen.
+    func check(_ tokens: [String], logits: Matrix, worst: inout Double?) -> Counterexample? {
+        for s in scored(tokens, logits: logits) {
+            worst = min(worst ?? s.margin, s.margin)
+            if s.margin <= 0 {
+                return Counterexample(
+                    sequence: tokens, position: s.position, what: "prediction after position \(s.position)", expected: s.expected,
+                    found: s.found, margin: s.margin)
+            }
+        }
+        return nil
+    }
+
+    /// `c` with its shortest failing form attached, when that form is still in the domain.
+    func minimized(_ c: Counterexample) -> Counterexample {
+        guard let p = c.position,
+            let m = CounterexampleMinimizer(grader: grader, model: model, rule: domain.rule).minimize(c.sequence, position: p),
+            m.tokens.count < c.sequence.count, domain.grades(m.position, count: m.tokens.count, label: m.result.expected)
+        else { return c }
+        var out = c
+        out.minimized = Counterexample(
+            sequence: m.tokens, position: m.position, what: "prediction after position \(m.position)", expected: m.result.expected,
+            found: m.result.found, margin: m.result.margin)
+        return out
+    }
+}
