@@ -65,7 +65,7 @@ struct BatchTests {
         let rows = try Self.readCSV((out as NSString).appendingPathComponent("grades.csv"))
         #expect(rows.map { $0["student"] ?? "" } == ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "harry"])
         func row(_ s: String) -> [String: String] { rows.first { $0["student"] == s } ?? [:] }
-        #expect(row("alice")["status"] == "passed" && row("alice")["score"] == "5" && row("alice")["max_score"] == "5")
+        #expect(row("alice")["status"] == "passed" && row("alice")["score"] == "6" && row("alice")["max_score"] == "6")
         #expect(row("bob")["status"] == "failed" && row("bob")["score"] == "1")
         #expect(row("bob")["current-token/nopos#crowded:accuracy"].flatMap(Double.init).map { $0 < 1 } == true)
         #expect(row("harry")["status"] == "passed")
@@ -125,7 +125,7 @@ struct BatchTests {
         #expect((doc["execution_time"]?.number ?? -1) >= 0)
         #expect(doc["visibility"] == .string("visible") && doc["stdout_visibility"] == .string("hidden"))
         let tests = try #require(doc["tests"]?.array)
-        #expect(tests.count == 5)
+        #expect(tests.count == 6)
         let allowed: Set<String> = [
             "score", "max_score", "status", "name", "name_format", "number", "output", "output_format", "tags", "visibility", "extra_data",
         ]
@@ -161,9 +161,9 @@ struct BatchTests {
         ])
         #expect(r.status == 2)
         let xml = r.out
-        #expect(xml.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"circuit-grader\" tests=\"11\" failures=\"4\" errors=\"1\">"))
+        #expect(xml.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"circuit-grader\" tests=\"13\" failures=\"5\" errors=\"1\">"))
         #expect(xml.components(separatedBy: "<testsuite ").count - 1 == 3)
-        #expect(xml.components(separatedBy: "<testcase ").count - 1 == 11)
+        #expect(xml.components(separatedBy: "<testcase ").count - 1 == 13)
         #expect(xml.contains("file=\"\(repoPath("submissions/examples/current-token-nopos-no-default.json"))\""))
         #expect(xml.contains("<failure type=\"FamilyFailed\" message=\"215/271 correct"))
         #expect(xml.contains("expected none, found B"))
@@ -183,7 +183,7 @@ struct BatchTests {
             ], output: output)
         #expect(status == 1)
         let annotations = capture.out.split(separator: "\n").filter { $0.hasPrefix("::error ") }
-        #expect(annotations.count == 4)
+        #expect(annotations.count == 5)
         #expect(annotations.allSatisfy { $0.contains("file=\(repoPath("submissions/examples/current-token-nopos-no-default.json"))") })
         #expect(!runCLI(["check", repoPath("submissions/examples/current-token-nopos-no-default.json")]).out.contains("::error"))
     }
@@ -208,8 +208,8 @@ struct ClassFolderEdgeTests {
         #expect(files == ["jo_space-2.txt", "jo_space.txt"])
         let first = try String(contentsOfFile: (out as NSString).appendingPathComponent("feedback/jo_space.txt"), encoding: .utf8)
         let second = try String(contentsOfFile: (out as NSString).appendingPathComponent("feedback/jo_space-2.txt"), encoding: .utf8)
-        #expect(first.contains("Feedback for jo space") && first.contains("score 5/5"))
-        #expect(second.contains("Feedback for jo_space") && second.contains("score 1/5"))
+        #expect(first.contains("Feedback for jo space") && first.contains("score 6/6"))
+        #expect(second.contains("Feedback for jo_space") && second.contains("score 1/6"))
         // Students see neither the instructor's secret seed nor the instructor's paths.
         #expect(!first.contains(String(fnv1a64("s3cret"))) && first.contains("instructor's seed"))
         #expect(!first.contains(root))

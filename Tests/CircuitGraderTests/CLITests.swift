@@ -104,43 +104,61 @@ struct CLITests {
     }
 }
 
-/// `check`'s searches beyond the graded families: reported, never scored.
-struct ProbeTests {
-    @Test func exhaustiveVerifiesTheReferenceAndFindsTheKnownBadsFirstFailure() throws {
-        let good = runCLI([
-            "check", repoPath("submissions/reference/current-token-nopos.json"), "--exhaustive", "--exhaustive-limit", "400", "--budget", "0", "--format",
-            "json",
-        ])
-        let bad = runCLI([
-            "check", repoPath("submissions/examples/current-token-nopos-no-default.json"), "--exhaustive", "--exhaustive-limit", "400", "--budget", "0",
-            "--format", "json",
-        ])
-        #expect(good.status == 0)
-        #expect(bad.status == 1)
-        func probe(_ out: String) throws -> [String: JSONValue] {
-            let doc = try JSONParser.parse(Array(out.utf8), file: "stdout")
-            let probes = try #require(doc.object?["results"]?.array?.first?.object?["probes"]?.array)
-            #expect(probes.count == 1)
-            let p = try #require(probes.first?.object)
-            return Dictionary(uniqueKeysWithValues: p.members.map { ($0.key, $0.value) })
-        }
-        let g = try probe(good.out), b = try probe(bad.out)
-        // 4 + 16 + 64 + 256 = 340 sequences fit in 400: every sequence of A B C D up to length 4.
-        #expect(g["found_failure"] == .bool(false))
-        #expect(g["summary"]?.string?.contains("verified on all 340 sequences of A B C D up to length 4") == true)
-        #expect(b["found_failure"] == .bool(true))
-        // Depth-first order: A, A A, A A A, A A A A, A A A B: the first wrong prediction is the B after three
-        // A's (uniform attention over BOS and three A's writes B = 3/5 > 0.5).
-        #expect(b["summary"]?.string?.contains("A A A B, position 3: expected none, found B") == true)
+/// `check`'s domain check through the command line: proof, partial enumeration, counterexample, budgets.
+struct DomainCommandTests {
+    func verdict(_ out: String) throws -> [String: JSONValue] {
+        let doc = try JSONParser.parse(Array(out.utf8), file: "stdout")
+        let verdicts = try #require(doc.object?["results"]?.array?.first?.object?["verdicts"]?.array)
+        #expect(verdicts.count == 1)
+        let v = try #require(verdicts.first?.object)
+        return Dictionary(uniqueKeysWithValues: v.members.map { ($0.key, $0.value) })
     }
 
-    @Test func adversarialSearchRunsByDefaultAndBudgetZeroTurnsItOff() throws {
-        let on = runCLI(["check", repoPath("submissions/examples/current-token-nopos-no-default.json")])
-        let off = runCLI(["check", repoPath("submissions/examples/current-token-nopos-no-default.json"), "--budget", "0"])
-        #expect(on.out.contains("adversarial search: current-token/nopos: worst of"))
-        #expect(!off.out.contains("adversarial search"))
-        // Probes never change the score.
-        #expect(on.out.contains("score 1/5") && off.out.contains("score 1/5"))
+    @Test func proveEnumeratesTheWholeDomainAndTheFirstCounterexampleFailsTheSubmission() throws {
+        let good = runCLI(["check", repoPath("submissions/reference/current-token-nopos.json"), "--prove", "--budget", "0", "--format", "json"])
+        let bad = runCLI(["check", repoPath("submissions/examples/current-token-nopos-no-default.json"), "--prove", "--budget", "0", "--format", "json"])
+        #expect(good.status == 0)
+        #expect(bad.status == 1)
+        let g = try verdict(good.out), b = try verdict(bad.out)
+        // 4 + 16 + ... + 4^11 = 5,592,404 sequences of A B C D up to length 11.
+        #expect(g["status"] == .string("proved"))
+        #expect(g["domain_sequences"] == .number(5_592_404))
+        #expect(g["summary"]?.string == "proved on all 5592404 sequences of A B C D, lengths 1 to 11")
+        #expect(b["status"] == .string("counterexample"))
+        #expect(b["found_by"] == .string("enumeration"))
+        // Depth-first order: A, A A, ..., nine A's, then nine A's and a B: with no default target the B
+        // query spreads evenly over BOS and ten tokens, nine of which write B: 9/11 > 0.5.
+        #expect(bad.out.contains("\"sequence\": [\"A\", \"A\", \"A\", \"A\", \"A\", \"A\", \"A\", \"A\", \"A\", \"A\", \"A\", \"B\"]") == false)
+        #expect(bad.out.contains("\"what\": \"prediction after position 10\"") || bad.out.contains("\"what\": \"prediction after position 9\""))
+    }
+
+    @Test func theProofBudgetBoundsTheEnumerationAndTheStressSequencesCoverTheRest() throws {
+        let none = runCLI(["check", repoPath("submissions/reference/current-token-nopos.json"), "--proof-budget", "0", "--budget", "0", "--format", "json"])
+        let n = try verdict(none.out)
+        #expect(n["status"] == .string("searched"))
+        #expect(n["enumerated"] == .number(0))
+        // Six pairs of tokens, every sequence over each pair up to length 11 (2 + 4 + ... + 2^11 = 4094),
+        // then the sparse sequences at length 11.
+        #expect((n["stressed"]?.number ?? 0) > 6 * 4094)
+        #expect(n["searched"] == .number(0))
+        let crowded = runCLI(["check", repoPath("submissions/examples/current-token-nopos-crowded-default.json"), "--proof-budget", "0", "--format", "json"])
+        #expect(crowded.status == 1)
+        let c = try verdict(crowded.out)
+        #expect(c["found_by"] == .string("stress sequences"))
+        #expect(c["family"] == .string("random"))
+    }
+
+    @Test func theVerdictIsPrintedAsTheDomainFamily() {
+        let r = runCLI(["check", repoPath("submissions/examples/current-token-nopos-crowded-default.json")])
+        #expect(r.status == 1)
+        #expect(r.out.contains("FAIL domain: counterexample found by stress sequences among the sequences of A B C D, lengths 1 to 11"))
+        #expect(r.out.contains("on \"A A A A A A A A A A B\", prediction after position 10: expected none, found B"))
+        #expect(r.out.contains("score 5/6: failed"))
+    }
+
+    @Test func budgetsAreValidated() {
+        #expect(runCLI(["check", repoPath("submissions/reference/current-token-nopos.json"), "--proof-budget", "-1"]).err.contains("--proof-budget needs seconds from 0 to 3600"))
+        #expect(runCLI(["check", repoPath("submissions/reference/current-token-nopos.json"), "--budget", "x"]).err.contains("--budget needs a whole number"))
     }
 }
 

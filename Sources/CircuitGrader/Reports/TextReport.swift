@@ -8,6 +8,7 @@ public enum TextReport {
         for f in r.families {
             let verdict = f.passed ? paint("PASS", "32") : paint("FAIL", "31")
             var line = "  \(verdict) \(f.id): \(f.correct)/\(f.total) correct (\(percent(f.accuracy)))"
+            if let v = r.verdict(of: f) { line = "  \(verdict) \(f.id): \(v.summary)" }
             if let w = f.worstMargin { line += ", worst margin \(TargetEvaluator.format(w))" }
             if let m = f.medianMargin { line += ", median \(TargetEvaluator.format(m))" }
             line += ", \(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points)) pt"
@@ -17,10 +18,6 @@ public enum TextReport {
             } else if !f.passed, let c = f.counterexample {
                 out += "       " + describe(c) + "\n"
             }
-        }
-        for v in r.verdicts {
-            let word = v.status == .counterexample ? paint(v.status.rawValue, "31") : paint(v.status.rawValue, "32")
-            out += "  verdict: \(word): \(v.summary)\n"
         }
         if !r.heads.isEmpty { out += "  heads: " + r.heads.map(\.summary).joined(separator: "; ") + "\n" }
         if r.exploratory != nil {

@@ -75,11 +75,21 @@ public struct DomainSettings: Equatable, Sendable {
     public var prove: Bool
     /// Model evaluations for the adversarial search; 0 turns it off.
     public var adversarialBudget: Int
+    /// Whether the domain check runs at all (`validate` grades its extra seeds without it: it does not
+    /// depend on the seed).
+    public var enabled: Bool = true
 
     public init(proofBudget: Double? = nil, prove: Bool = false, adversarialBudget: Int = AdversarialSearch.defaultBudget) {
         self.proofBudget = proofBudget
         self.prove = prove
         self.adversarialBudget = adversarialBudget
+    }
+
+    /// No domain check: the families alone (and the head probe).
+    public static var familiesOnly: DomainSettings {
+        var s = DomainSettings()
+        s.enabled = false
+        return s
     }
 
     /// What `check` and `grade` run by default.

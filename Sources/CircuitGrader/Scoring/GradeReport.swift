@@ -83,6 +83,13 @@ public struct GradeReport: Equatable, Sendable {
     /// Every family passed.
     public var passed: Bool { families.allSatisfy(\.passed) }
 
+    /// The domain verdict a family reports, when it is a domain family.
+    public func verdict(of family: FamilyResult) -> DomainVerdict? {
+        guard family.id == "domain" || family.id.hasPrefix("domain-") else { return nil }
+        let index = family.id == "domain" ? 0 : (Int(family.id.dropFirst(7)) ?? 0) - 1
+        return verdicts.indices.contains(index) ? verdicts[index] : nil
+    }
+
     /// Whether every domain was proved whole.
     public var proved: Bool { !verdicts.isEmpty && verdicts.allSatisfy { $0.status == .proved } }
 }

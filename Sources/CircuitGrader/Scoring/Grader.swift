@@ -40,7 +40,8 @@ public struct Grader: Sendable {
     /// Grades like `grade`, but gives up (nil) once `deadline` has passed; checked between families.
     public func grade(_ model: Transformer, submission: Submission, deadline: Date) -> GradeReport? {
         guard let graded = families(model, submission: submission, deadline: deadline) else { return nil }
-        let verdicts = PredictionDomain.domains(of: spec).map { DomainCheck(spec: spec, model: model, domain: $0, settings: domain).run() }
+        let domains = domain.enabled ? PredictionDomain.domains(of: spec) : []
+        let verdicts = domains.map { DomainCheck(spec: spec, model: model, domain: $0, settings: domain).run() }
         if Date() > deadline { return nil }
         var r = report(graded + verdicts.enumerated().map { domainFamily($1, index: $0) }, verdicts, submission: submission)
         r.heads = HeadNecessity.probe(self, model: model, submission: submission)
