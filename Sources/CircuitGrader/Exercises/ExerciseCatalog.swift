@@ -21,7 +21,9 @@ public struct ExerciseCatalog: Sendable {
         for relative in files {
             let path = (root as NSString).appendingPathComponent(relative)
             do {
-                let spec = try SpecParser.parse(try SubmissionLoader.readFile(path), file: path)
+                let bytes = try SubmissionLoader.readFile(path)
+                var spec = try SpecParser.parse(bytes, file: path)
+                spec.attentionScaleFollowsDHead = AttentionScale.followsDHead(specBytes: bytes, file: path)
                 if let other = seen[spec.id] { throw GraderError(file: path, location: "id", "\"\(spec.id)\" is also the id of \(other)") }
                 seen[spec.id] = path
                 specs.append(spec)
