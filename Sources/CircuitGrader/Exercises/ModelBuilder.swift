@@ -20,7 +20,7 @@ public enum ModelBuilder {
                 "a TransformerLens 4.x state dict does not say how its q/k/v/o rows split into heads, and exercise \(spec.id) allows up to \(spec.limits.headsPerLayer) heads per layer; save n_heads with it (safetensors metadata {\"n_heads\": \"2\"}, or an entry \"\(TransformerLensNames.headCountKey)\")"
             )
         }
-        let layers = try submission.layers.enumerated().map { l, layer in
+        var layers = try submission.layers.enumerated().map { l, layer in
             try buildLayer(layer, index: l, submission: submission, spec: spec)
         }
         let embeddings = try Embeddings(submission, spec: spec)
@@ -32,9 +32,21 @@ public enum ModelBuilder {
                 heads.append(("layers[\(l)].heads[\(h)]", factored ? head.wQ.columns : nil))
             }
         }
+        let scale = try AttentionScale.scale(spec, heads: heads, file: file)
+        if let divisor = submission.attentionDivisor {
+            // A TransformerLens 4.x model divides its scores by attn_scale; graded as it runs there.
+            let fold = 1 / (divisor * scale)
+            var next = heads.makeIterator()
+            for l in layers.indices {
+                for h in layers[l].heads.indices where next.next()?.dHead != nil {
+                    layers[l].heads[h].wQ = fold * layers[l].heads[h].wQ
+                    layers[l].heads[h].bQ = layers[l].heads[h].bQ.map { fold * $0 }
+                }
+            }
+        }
         return Transformer(
             wE: embeddings.wE, wPos: embeddings.wPos, wU: embeddings.wU, bU: embeddings.bU, layers: layers,
-            positional: spec.positional, causal: spec.causal, attentionScale: try AttentionScale.scale(spec, heads: heads, file: file))
+            positional: spec.positional, causal: spec.causal, attentionScale: scale)
     }
 
     private static func buildLayer(

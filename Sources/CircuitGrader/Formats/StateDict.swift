@@ -11,19 +11,21 @@ public enum StateDict {
     /// Whether `key` looks like a TransformerLens state-dict name.
     public static func isStateDictName(_ key: String) -> Bool {
         key.hasPrefix("blocks.") || key.hasPrefix("embed.") || key.hasPrefix("pos_embed.") || key.hasPrefix("unembed.")
-            || key == TransformerLensNames.headCountKey
+            || key == TransformerLensNames.headCountKey || key == TransformerLensNames.attentionScaleKey
     }
 
     /// The submission the named tensors describe.
     public static func submission(
         _ tensors: [(name: String, tensor: Tensor)], file: String, exercise: String?,
-        convention: Submission.Convention, headCount: Int? = nil
+        convention: Submission.Convention, metadata: [String: String] = [:]
     ) throws -> Submission {
         var s = Submission(file: file)
         s.exercise = exercise
         s.convention = convention
-        let (tensors, headCountUnknown) = try TransformerLensNames.hookedForm(tensors, headCount: headCount, file: file)
-        s.headCountUnknown = headCountUnknown
+        let hooked = try TransformerLensNames.hookedForm(tensors, config: try .init(metadata: metadata, file: file), file: file)
+        let tensors = hooked.tensors
+        s.headCountUnknown = hooked.headCountUnknown
+        s.attentionDivisor = hooked.attentionDivisor
         var perLayer: [Int: [(String, Tensor)]] = [:]
         for (name, tensor) in tensors {
             if let short = embeddingKeys[name] {

@@ -13,9 +13,15 @@
 /// `cfg.n_heads` (any format) or safetensors metadata `n_heads`; without either every layer is read as one
 /// head and the submission says the count is unknown, which `ModelBuilder` accepts only where the exercise
 /// allows one head per layer.
+///
+/// A 4.x file is graded as `TransformerBridge` runs it: its native attention divides the scores by
+/// `attn_scale` (`cfg.attn_scale` entry or metadata `attn_scale`; by default `sqrt(d_head)`, and never 1 with
+/// `d_head > 1`), so `ModelBuilder` folds `1 / (attn_scale · exercise scale)` into `W_Q` and `b_Q`.
 public enum TransformerLensNames {
     /// The entry that gives a 4.x file's head count, e.g. `np.savez(..., **{"cfg.n_heads": np.array(2)})`.
     public static let headCountKey = "cfg.n_heads"
+    /// The entry that gives a 4.x file's `attn_scale` (the divisor of its attention scores).
+    public static let attentionScaleKey = "cfg.attn_scale"
 
     /// Whether `name` is a buffer TransformerLens saves with the weights (`attn.mask`, `attn.IGNORE`); such
     /// entries are skipped by name before any check of their values (IGNORE is −inf, mask is boolean).
@@ -48,35 +54,65 @@ public enum TransformerLensNames {
         case block(layer: Int, projection: String, isWeight: Bool)
     }
 
-    /// `tensors` in 3.x form: ignored buffers and `cfg.n_heads` dropped, 4.x names turned into 3.x names and
-    /// shapes. `headCount` (from file metadata) wins over a `cfg.n_heads` entry. Returns whether a 4.x file
-    /// left its head count unknown. Errors name `file` and the tensor.
+    /// What a file says about its model besides the weights.
+    struct Config {
+        /// `n_heads`, when given.
+        var headCount: Int?
+        /// The divisor of the attention scores (`attn_scale`), when given.
+        var attentionScale: Double?
+
+        /// The values in safetensors `metadata` (`n_heads`, `attn_scale`), checked.
+        init(metadata: [String: String], file: String) throws {
+            if let text = metadata["n_heads"] { headCount = try Self.headCount(Double(text), file: file, location: "__metadata__.n_heads") }
+            if let text = metadata["attn_scale"] { attentionScale = try Self.scale(Double(text), file: file, location: "__metadata__.attn_scale") }
+        }
+
+        static func headCount(_ x: Double?, file: String, location: String) throws -> Int {
+            guard let x, let n = Int(exactly: x), n >= 1, n <= InputLimits.maxHeads else {
+                throw GraderError(file: file, location: location, "expected one whole number from 1 to \(InputLimits.maxHeads) (the model's n_heads)")
+            }
+            return n
+        }
+
+        static func scale(_ x: Double?, file: String, location: String) throws -> Double {
+            guard let x, x.isFinite, x > 0 else {
+                throw GraderError(file: file, location: location, "expected one positive number (the model's attn_scale, which divides the scores)")
+            }
+            return x
+        }
+    }
+
+    /// `tensors` in 3.x form: ignored buffers and `cfg.*` entries dropped, 4.x names turned into 3.x names and
+    /// shapes. `config` (from file metadata) wins over `cfg.n_heads` / `cfg.attn_scale` entries. Returns
+    /// whether a 4.x file left its head count unknown, and a 4.x file's attention divisor (nil for 3.x).
+    /// Errors name `file` and the tensor.
     static func hookedForm(
-        _ tensors: [(name: String, tensor: Tensor)], headCount: Int?, file: String
-    ) throws -> (tensors: [(name: String, tensor: Tensor)], headCountUnknown: Bool) {
+        _ tensors: [(name: String, tensor: Tensor)], config: Config, file: String
+    ) throws -> (tensors: [(name: String, tensor: Tensor)], headCountUnknown: Bool, attentionDivisor: Double?) {
         var kept: [(name: String, tensor: Tensor)] = []
         var bridge: [(name: String, tensor: Tensor, parameter: BridgeParameter)] = []
         var entryCount: Int? = nil
+        var entryScale: Double? = nil
         for (name, tensor) in tensors {
             if isIgnoredBuffer(name) { continue }
             if name == headCountKey {
-                guard tensor.values.count == 1, let n = Int(exactly: tensor.values[0]), n >= 1, n <= InputLimits.maxHeads else {
-                    throw GraderError(file: file, location: name, "expected one whole number from 1 to \(InputLimits.maxHeads) (the model's n_heads)")
-                }
-                entryCount = n
+                entryCount = try Config.headCount(tensor.values.count == 1 ? tensor.values[0] : nil, file: file, location: name)
+            } else if name == attentionScaleKey {
+                entryScale = try Config.scale(tensor.values.count == 1 ? tensor.values[0] : nil, file: file, location: name)
             } else if let parameter = bridgeParameter(name) {
                 bridge.append((name, tensor, parameter))
             } else {
                 kept.append((name, tensor))
             }
         }
-        guard !bridge.isEmpty else { return (kept, false) }
+        guard !bridge.isEmpty else { return (kept, false, nil) }
         if let hooked = kept.first(where: { StateDict.isStateDictName($0.name) }), let other = bridge.first {
             throw GraderError(
                 file: file, location: hooked.name,
                 "mixes TransformerLens 3.x names (\(hooked.name)) with 4.x TransformerBridge names (\(other.name)); save one model's state_dict()")
         }
-        let nHeads = headCount ?? entryCount
+        let nHeads = config.headCount ?? entryCount
+        var dHead: Int? = nil
         for (name, tensor, parameter) in bridge {
             switch parameter {
             case .embedding(let hookedName, let transpose):
@@ -90,10 +126,13 @@ public enum TransformerLensNames {
                     kept.append((hookedName, tensor))
                 }
             case .block(let l, let projection, let isWeight):
-                kept.append(try headSplit(tensor, name: name, layer: l, projection: projection, isWeight: isWeight, nHeads: nHeads ?? 1, file: file))
+                let split = try headSplit(tensor, name: name, layer: l, projection: projection, isWeight: isWeight, nHeads: nHeads ?? 1, file: file)
+                if projection == "q", isWeight, let width = split.tensor.shape.last { dHead = dHead ?? width }
+                kept.append(split)
             }
         }
-        return (kept, nHeads == nil)
+        let divisor = config.attentionScale ?? entryScale ?? Double(dHead ?? 1).squareRoot()
+        return (kept, nHeads == nil, divisor)
     }
 
     /// One 4.x attention tensor split into 3.x per-head form.
