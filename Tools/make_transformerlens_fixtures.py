@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Makes the TransformerLens fixtures under Tests/CircuitGraderTests/Fixtures/transformerlens/ (run once, committed).
+
+Files written by real TransformerLens models, the way users save them, so the test suite can grade them without
+Python. Run it in an environment with torch, transformer_lens and safetensors, once per generation:
+
+    python Tools/make_transformerlens_fixtures.py 3   # TransformerLens 3.x HookedTransformer
+    python Tools/make_transformerlens_fixtures.py 4   # TransformerLens 4.x TransformerBridge.boot_native
+
+For each exercise below, the 3.x model is built by the very script `circuit-grader init ID --format
+transformerlens` writes (its build_model() and save()), its heads set from the reference solution in
+submissions/reference/, and its float32 state dict saved four ways: np.savez, safetensors save_file, a folder
+of per-key .npy, and json.dump({k: v.tolist()}) (which writes -Infinity for attn.IGNORE). The zero-head model
+of the init script is saved too, as it comes. The 4.x model is a TransformerBridge whose attention divides by
+its default attn_scale sqrt(d_head), so the exercise's scale 1 is folded into W_Q (x sqrt(d_head)); it is saved
+with safetensors (metadata n_heads) and np.savez (entry cfg.n_heads).
+"""
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "Tests", "CircuitGraderTests", "Fixtures", "transformerlens")
+BIN = os.environ.get("CIRCUIT_GRADER", os.path.join(ROOT, ".build", "debug", "circuit-grader"))
+EXERCISES = {
+    "current-token/nopos": "submissions/reference/current-token-nopos.json",
+    "pointer-arithmetic/sinusoidal": "submissions/reference/pointer-arithmetic-sinusoidal.json",
+}
+
+
+def init_script(exercise, folder):
+    """The module `circuit-grader init EXERCISE --format transformerlens` writes, imported."""
+    path = os.path.join(folder, exercise.replace("/", "-") + ".py")
+    if os.path.exists(path):
+        os.remove(path)
+    subprocess.run([BIN, "init", exercise, "--format", "transformerlens", "--out", path,
+                    "--exercises", os.path.join(ROOT, "exercises")], check=True, stdout=subprocess.DEVNULL)
+    spec = importlib.util.spec_from_file_location("template", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, path
+
+
+def axis(parts, residual_rows):
+    """Inner (head-side) names of a matrix given sparsely ({row: {column: value}}) or densely (lists)."""
+    if parts is None:
+        return []
+    if isinstance(parts, list):
+        width = len(parts[0]) if residual_rows else len(parts)
+        return [str(i) for i in range(width)]
+    if residual_rows:
+        return [c for row in parts.values() for c in row]
+    return list(parts.keys())
+
+
+def dense(parts, rows, columns):
+    m = np.zeros((len(rows), len(columns)))
+    if parts is None:
+        return m
+    if isinstance(parts, list):
+        return np.array(parts, dtype=float)
+    for r, row in parts.items():
+        for c, v in row.items():
+            m[rows.index(r), columns.index(c)] = v
+    return m
+
+
+def unique(names):
+    seen = []
+    for n in names:
+        if n not in seen:
+            seen.append(n)
+    return seen
+
+
+def reference_heads(path, residual):
+    """[[(W_Q, W_K, W_V, W_O)] per layer] as numpy arrays, head dims named as the grader names them."""
+    ref = json.load(open(os.path.join(ROOT, path)))
+    layers = []
+    for layer in ref["layers"]:
+        heads = []
+        for h in layer["heads"]:
+            qk = unique(axis(h.get("W_Q"), True) + axis(h.get("W_K"), True))
+            ov = unique(axis(h.get("W_V"), True) + axis(h.get("W_O"), False))
+            heads.append((dense(h.get("W_Q"), residual, qk), dense(h.get("W_K"), residual, qk),
+                          dense(h.get("W_V"), residual, ov), dense(h.get("W_O"), ov, residual)))
+        layers.append(heads)
+    return layers
+
+
+def place(target, m):
+    """m padded with zero head dims into target (a [d_model, d_head] or [d_head, d_model] slice)."""
+    target.zero_()
+    target[: m.shape[0], : m.shape[1]] = torch.tensor(m, dtype=target.dtype)
+
+
+def state(model):
+    return {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
+
+
+def save_all(sd, stem, metadata, extra):
+    from safetensors.torch import save_file
+
+    save_file(sd, stem + ".safetensors", metadata=metadata)
+    np.savez(stem + ".npz", **{k: v.numpy() for k, v in sd.items()}, **extra)
+    return [stem + ".safetensors", stem + ".npz"]
+
+
+def hooked(exercise, reference, module):
+    model = module.build_model()
+    with torch.no_grad():
+        for l, heads in enumerate(reference_heads(reference, module.RESIDUAL)):
+            attn = model.blocks[l].attn
+            for h, (q, k, v, o) in enumerate(heads):
+                place(attn.W_Q[h], q)
+                place(attn.W_K[h], k)
+                place(attn.W_V[h], v)
+                place(attn.W_O[h], o)
+    stem = os.path.join(OUT, "tl3-" + exercise.replace("/", "-"))
+    sd = state(model)
+    files = save_all(sd, stem, {"exercise": exercise}, {})
+    folder = stem + ".npy"
+    os.makedirs(folder, exist_ok=True)
+    for key, value in sd.items():
+        np.save(os.path.join(folder, key + ".npy"), value.numpy())
+    with open(os.path.join(folder, "exercise.txt"), "w") as f:
+        f.write(exercise + "\n")
+    with open(stem + ".json", "w") as f:
+        json.dump({"exercise": exercise, **{k: v.tolist() for k, v in sd.items()}}, f)
+    return files + [folder, stem + ".json"]
+
+
+def bridge(exercise, reference, module):
+    from transformer_lens import TransformerBridge, TransformerBridgeConfig
+
+    heads = reference_heads(reference, module.RESIDUAL)
+    n_heads = max(len(layer) for layer in heads)
+    d_head = max(m.shape[1] for layer in heads for (q, _, v, _) in layer for m in (q, v))
+    d_model = len(module.RESIDUAL)
+    cfg = TransformerBridgeConfig(
+        d_model=d_model, d_head=d_head, n_layers=len(heads), n_heads=n_heads, n_ctx=module.N_CTX,
+        d_vocab=len(module.TOKENS), d_vocab_out=len(module.OUTPUTS), attn_only=True, normalization_type=None,
+        act_fn="relu", attention_dir="causal")
+    model = TransformerBridge.boot_native(cfg)
+    fold = math.sqrt(d_head)  # native attention divides by sqrt(d_head); the exercise's scale is 1
+    sd = model.state_dict()
+    with torch.no_grad():
+        for t in sd.values():
+            t.zero_()
+        sd["embed.weight"].copy_(torch.tensor(module.W_E))
+        if module.W_pos is not None:
+            sd["pos_embed.weight"].copy_(torch.tensor(module.W_pos))
+        sd["unembed.weight"].copy_(torch.tensor(module.W_U).T)
+        sd["unembed.bias"].copy_(torch.tensor(module.b_U))
+        for l, layer in enumerate(heads):
+            for h, (q, k, v, o) in enumerate(layer):
+                rows = slice(h * d_head, h * d_head + q.shape[1])
+                sd[f"blocks.{l}.attn.q.weight"][rows, :] = torch.tensor(q.T * fold, dtype=torch.float32)
+                sd[f"blocks.{l}.attn.k.weight"][rows, :] = torch.tensor(k.T, dtype=torch.float32)
+                vrows = slice(h * d_head, h * d_head + v.shape[1])
+                sd[f"blocks.{l}.attn.v.weight"][vrows, :] = torch.tensor(v.T, dtype=torch.float32)
+                sd[f"blocks.{l}.attn.o.weight"][:, vrows] = torch.tensor(o.T, dtype=torch.float32)
+    stem = os.path.join(OUT, "tl4-" + exercise.replace("/", "-"))
+    return save_all(state(model), stem, {"exercise": exercise, "n_heads": str(n_heads)},
+                    {"cfg.n_heads": np.array(n_heads)})
+
+
+def main():
+    generation = sys.argv[1] if len(sys.argv) > 1 else "3"
+    os.makedirs(OUT, exist_ok=True)
+    scratch = os.path.join(OUT, "_scripts")
+    os.makedirs(scratch, exist_ok=True)
+    written = []
+    for exercise, reference in EXERCISES.items():
+        module, script = init_script(exercise, scratch)
+        if generation == "3":
+            written += hooked(exercise, reference, module)
+            if exercise == "current-token/nopos":
+                # The init script as it comes (zero heads), saved by its own save().
+                written.append(module.save(module.build_model(), os.path.join(OUT, "tl3-init-current-token-nopos")))
+        else:
+            written += bridge(exercise, reference, module)
+        os.remove(script)
+    os.rmdir(scratch)
+    import transformer_lens.utilities  # noqa: F401 (the version is read from the installed package)
+    from importlib.metadata import version
+
+    with open(os.path.join(OUT, f"VERSION-tl{generation}.txt"), "w") as f:
+        f.write(f"transformer_lens {version('transformer_lens')}, torch {torch.__version__}, numpy {np.__version__}\n")
+    for path in written:
+        print("wrote", os.path.relpath(path, ROOT))
+
+
+if __name__ == "__main__":
+    main()
