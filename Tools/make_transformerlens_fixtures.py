@@ -11,7 +11,8 @@ For each exercise below, the 3.x model is built by the very script `circuit-grad
 transformerlens` writes (its build_model() and save()), its heads set from the reference solution in
 submissions/reference/, and its float32 state dict saved four ways: np.savez, safetensors save_file, a folder
 of per-key .npy, and json.dump({k: v.tolist()}) (which writes -Infinity for attn.IGNORE). The zero-head model
-of the init script is saved too, as it comes. The 4.x model is a TransformerBridge whose attention divides by
+of the init script is saved too, as it comes, and (with pandas installed) the heads, W_E, W_pos and b_U as a folder
+of pandas CSV files (DataFrame.to_csv, W_V with index=False). The 4.x model is a TransformerBridge whose attention divides by
 its default attn_scale sqrt(d_head), so the exercise's scale 1 is folded into W_Q (x sqrt(d_head)); it is saved
 with safetensors (metadata n_heads) and np.savez (entry cfg.n_heads).
 """
@@ -133,7 +134,29 @@ def hooked(exercise, reference, module):
         f.write(exercise + "\n")
     with open(stem + ".json", "w") as f:
         json.dump({"exercise": exercise, **{k: v.tolist() for k, v in sd.items()}}, f)
-    return files + [folder, stem + ".json"]
+    return files + [folder, stem + ".json"] + pandas_folder(exercise, model)
+
+
+def pandas_folder(exercise, model):
+    """The heads and W_E as a folder of pandas CSV (DataFrame.to_csv: position header ',0,1' and index)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        return []
+    folder = os.path.join(OUT, "pandas-" + exercise.replace("/", "-"))
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "exercise.txt"), "w") as f:
+        f.write(exercise + "\n")
+    for l, block in enumerate(model.blocks):
+        for h in range(model.cfg.n_heads):
+            for name in ["W_Q", "W_K", "W_V", "W_O"]:
+                m = getattr(block.attn, name)[h].detach().numpy()
+                pd.DataFrame(m).to_csv(os.path.join(folder, f"L{l}H{h}.{name}.csv"), index=(name != "W_V"))
+    pd.DataFrame(model.embed.W_E.detach().numpy()).to_csv(os.path.join(folder, "W_E.csv"))
+    if model.pos_embed.W_pos.abs().max() > 0:
+        pd.DataFrame(model.pos_embed.W_pos.detach().numpy()).to_csv(os.path.join(folder, "W_pos.csv"))
+    pd.Series(model.unembed.b_U.detach().numpy()).to_csv(os.path.join(folder, "b_U.csv"))
+    return [folder]
 
 
 def bridge(exercise, reference, module):
