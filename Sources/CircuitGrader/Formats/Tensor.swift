@@ -21,6 +21,9 @@ public struct Tensor: Equatable, Sendable {
         shape.count == 2 ? Matrix(rows: shape[0], columns: shape[1], values: values) : nil
     }
 
+    /// Equal shapes and values; `precision` says how they were stored, not what they are.
+    public static func == (lhs: Tensor, rhs: Tensor) -> Bool { lhs.shape == rhs.shape && lhs.values == rhs.values }
+
     /// Slice `i` along the first dimension, e.g. head `i` of `[n_heads, d_model, d_head]`.
     public func slice(_ i: Int) -> Tensor {
         precondition(!shape.isEmpty && (0..<shape[0]).contains(i), "slice \(i) out of range for \(shape)")
