@@ -63,7 +63,9 @@ func block(after heading: String, in text: String, indented: Bool = false) throw
             if line.hasPrefix("    ") {
                 inside = true
                 body.append(String(line.dropFirst(4)))
-            } else if inside { break }
+            } else if inside {
+                break
+            }
         } else if line.hasPrefix("```") {
             if inside { break }
             inside = true
@@ -111,7 +113,9 @@ struct DocumentedPathsTests {
         try write("", to: summary)
         let r = try runShell(
             try gradeStep(), in: ws,
-            environment: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary, "GITHUB_OUTPUT": ws + "/out.txt", "GITHUB_ENV": ws + "/env.txt", "CI": "true"])
+            environment: [
+                "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary, "GITHUB_OUTPUT": ws + "/out.txt", "GITHUB_ENV": ws + "/env.txt", "CI": "true",
+            ])
         let junit = (try? String(contentsOfFile: ws + "/reports/circuits.xml", encoding: .utf8)) ?? ""
         return (r, try String(contentsOfFile: summary, encoding: .utf8), junit)
     }
@@ -233,9 +237,12 @@ struct DocumentedPathsTests {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: csv)) ?? [] { csvFiles["my weights/" + name] = csv + "/" + name }
         return [
             UploadCase(
-                id: "notes.json sorts first but the submission is graded", files: ["a-notes.json": "{\"todo\": 1}", "notes.json": "{\"n\": 2}", "zz.json": reference],
+                id: "notes.json sorts first but the submission is graded",
+                files: ["a-notes.json": "{\"todo\": 1}", "notes.json": "{\"n\": 2}", "zz.json": reference],
                 graded: "zz.json", score: 5),
-            UploadCase(id: "a file in a subfolder is found", files: ["work/final/answer.json": reference, "README.json": "{\"x\": 1}"], graded: "answer.json", score: 5),
+            UploadCase(
+                id: "a file in a subfolder is found", files: ["work/final/answer.json": reference, "README.json": "{\"x\": 1}"], graded: "answer.json", score: 5
+            ),
             UploadCase(
                 id: "the file naming this exercise wins over another exercise's file", files: ["a-other.json": other, "b.json": reference], graded: "b.json",
                 score: 5),
@@ -288,7 +295,8 @@ struct DocumentedPathsTests {
                     toPath: folder + "/" + script.replacingOccurrences(of: ".py", with: ".safetensors"))
                 continue
             }
-            let r = try runShell(command.replacingOccurrences(of: "circuit-grader ", with: "'\(binary)' ") + " --exercises '\(repoPath("exercises"))'\n", in: folder)
+            let r = try runShell(
+                command.replacingOccurrences(of: "circuit-grader ", with: "'\(binary)' ") + " --exercises '\(repoPath("exercises"))'\n", in: folder)
             // init succeeds; check grades the zero-head model: it loads, and fails (exit 1), as a fresh template should.
             #expect(r.status == (command.contains(" check ") ? 1 : 0), "\(command): \(r.err)")
             #expect(r.err.isEmpty)

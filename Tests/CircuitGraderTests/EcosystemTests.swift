@@ -17,26 +17,35 @@ struct EcosystemTests {
     }
 
     static let csvCases: [CSVCase] = [
-        CSVCase(id: "pandas to_csv: position header and index", text: ",0,1,2\n0,1.0,0.5,0.0\n1,0.0,2.0,-1.5\n", values: [1, 0.5, 0, 0, 2, -1.5], shape: [2, 3], rowLabels: nil, columnLabels: nil),
+        CSVCase(
+            id: "pandas to_csv: position header and index", text: ",0,1,2\n0,1.0,0.5,0.0\n1,0.0,2.0,-1.5\n", values: [1, 0.5, 0, 0, 2, -1.5], shape: [2, 3],
+            rowLabels: nil, columnLabels: nil),
         CSVCase(id: "pandas to_csv of integers", text: ",0,1\n0,1,0\n1,0,1\n", values: [1, 0, 0, 1], shape: [2, 2], rowLabels: nil, columnLabels: nil),
         CSVCase(id: "pandas to_csv(index=False)", text: "0,1\n1.0,0.5\n0.0,2.0\n", values: [1, 0.5, 0, 2], shape: [2, 2], rowLabels: nil, columnLabels: nil),
         CSVCase(id: "pandas Series.to_csv", text: ",0\n0,0.0\n1,0.5\n", values: [0, 0.5], shape: [2, 1], rowLabels: nil, columnLabels: nil),
         CSVCase(
-            id: "pandas with named columns and a position index", text: ",tok:A,tok:B\n0,1.0,0.0\n1,0.0,1.0\n", values: [1, 0, 0, 1], shape: [2, 2], rowLabels: nil,
+            id: "pandas with named columns and a position index", text: ",tok:A,tok:B\n0,1.0,0.0\n1,0.0,1.0\n", values: [1, 0, 0, 1], shape: [2, 2],
+            rowLabels: nil,
             columnLabels: ["tok:A", "tok:B"]),
         CSVCase(
             id: "pandas with named rows and position columns", text: ",0,1\ntok:A,1.0,0.0\ntok:B,0.0,1.0\n", values: [1, 0, 0, 1], shape: [2, 2],
             rowLabels: ["tok:A", "tok:B"], columnLabels: nil),
         CSVCase(
-            id: "Excel CSV UTF-8: a BOM before a comment line", text: "\u{FEFF}# L0H0 W_Q\r\n,h0,h1\r\ntok:A,1,0\r\ntok:B,0,1\r\n", values: [1, 0, 0, 1], shape: [2, 2],
+            id: "Excel CSV UTF-8: a BOM before a comment line", text: "\u{FEFF}# L0H0 W_Q\r\n,h0,h1\r\ntok:A,1,0\r\ntok:B,0,1\r\n", values: [1, 0, 0, 1],
+            shape: [2, 2],
             rowLabels: ["tok:A", "tok:B"], columnLabels: ["h0", "h1"]),
-        CSVCase(id: "semicolons with decimal commas", text: "1;0,5;-2\n0;1,25;3e-1\n", values: [1, 0.5, -2, 0, 1.25, 0.3], shape: [2, 3], rowLabels: nil, columnLabels: nil),
         CSVCase(
-            id: "semicolons with quoted names", text: "\"\";\"h0\";\"h1\"\n\"tok:A\";1;0\n", values: [1, 0], shape: [1, 2], rowLabels: ["tok:A"], columnLabels: ["h0", "h1"]),
+            id: "semicolons with decimal commas", text: "1;0,5;-2\n0;1,25;3e-1\n", values: [1, 0.5, -2, 0, 1.25, 0.3], shape: [2, 3], rowLabels: nil,
+            columnLabels: nil),
+        CSVCase(
+            id: "semicolons with quoted names", text: "\"\";\"h0\";\"h1\"\n\"tok:A\";1;0\n", values: [1, 0], shape: [1, 2], rowLabels: ["tok:A"],
+            columnLabels: ["h0", "h1"]),
         CSVCase(id: "tabs", text: "1\t0\n0\t1\n", values: [1, 0, 0, 1], shape: [2, 2], rowLabels: nil, columnLabels: nil),
         // Unchanged: a plain matrix whose first row happens to be 0, 1 (written as a matrix, not by pandas).
         CSVCase(id: "a plain integer matrix keeps its first row", text: "0,1\n1,0\n", values: [0, 1, 1, 0], shape: [2, 2], rowLabels: nil, columnLabels: nil),
-        CSVCase(id: "a one-row vector starting at 0 keeps its first value", text: "0,1.5,2.5\n", values: [0, 1.5, 2.5], shape: [1, 3], rowLabels: nil, columnLabels: nil),
+        CSVCase(
+            id: "a one-row vector starting at 0 keeps its first value", text: "0,1.5,2.5\n", values: [0, 1.5, 2.5], shape: [1, 3], rowLabels: nil,
+            columnLabels: nil),
     ]
 
     @Test(arguments: csvCases)
@@ -53,7 +62,9 @@ struct EcosystemTests {
     }
 
     @Test func realPandasFoldersGrade() throws {
-        for (name, exercise) in [("pandas-current-token-nopos", "current-token/nopos"), ("pandas-pointer-arithmetic-sinusoidal", "pointer-arithmetic/sinusoidal")] {
+        for (name, exercise) in [
+            ("pandas-current-token-nopos", "current-token/nopos"), ("pandas-pointer-arithmetic-sinusoidal", "pointer-arithmetic/sinusoidal"),
+        ] {
             let r = runCLI(["check", try TransformerLensTests.fixture(name), "--exercise", exercise, "--budget", "0"])
             #expect(r.status == 0, "\(name): \(r.err)")
         }

@@ -145,7 +145,8 @@ struct TransformerLensTests {
         let single = try Self.fixture("tl4-current-token-nopos.safetensors")
         var one = try SafetensorsReader.read(try SubmissionLoader.readFile(single), file: single).tensors
         one.removeAll { $0.name == TransformerLensNames.headCountKey }
-        let model = try ModelBuilder.build(try StateDict.submission(one, file: single, exercise: nil, convention: .transformerLens), spec: try repoCatalog().spec("current-token/nopos"))
+        let model = try ModelBuilder.build(
+            try StateDict.submission(one, file: single, exercise: nil, convention: .transformerLens), spec: try repoCatalog().spec("current-token/nopos"))
         #expect(model.layers[0].heads.count == 1)
     }
 
@@ -182,7 +183,8 @@ struct TransformerLensTests {
         let path = (try temporaryFolder("t") as NSString).appendingPathComponent("sub.json")
         let wide = "[" + Array(repeating: "[" + Array(repeating: "0", count: 13).joined(separator: ",") + "]", count: 4).joined(separator: ",") + "]"
         let tall = "[" + Array(repeating: "[0,0,0,0]", count: 13).joined(separator: ",") + "]"
-        try write(#"{"exercise": "current-token/nopos", "layers": [{"heads": [{"W_Q": \#(wide), "W_K": \#(tall), "W_V": \#(tall), "W_O": \#(wide)}]}]}"#, to: path)
+        try write(
+            #"{"exercise": "current-token/nopos", "layers": [{"heads": [{"W_Q": \#(wide), "W_K": \#(tall), "W_V": \#(tall), "W_O": \#(wide)}]}]}"#, to: path)
         let message = error(path)
         #expect(message.contains("W_Q: found shape [4, 13], expected [13, 4] ([d_model, d_head], d_model = 13): transposed?"), "\(message)")
     }
@@ -190,7 +192,8 @@ struct TransformerLensTests {
     @Test func anUnknownDimNameGetsADidYouMean() throws {
         let path = (try temporaryFolder("d") as NSString).appendingPathComponent("sub.json")
         try write(
-            #"{"exercise": "current-token/nopos", "layers": [{"heads": [{"W_Q": {"tok:a": {"0": 1}}, "W_K": {"tok:A": {"0": 1}}, "W_V": {}, "W_O": {}}]}]}"#, to: path)
+            #"{"exercise": "current-token/nopos", "layers": [{"heads": [{"W_Q": {"tok:a": {"0": 1}}, "W_K": {"tok:A": {"0": 1}}, "W_V": {}, "W_O": {}}]}]}"#,
+            to: path)
         let message = error(path)
         #expect(message.contains("unknown residual dim name \"tok:a\" (did you mean \"tok:A\"?)"), "\(message)")
         #expect(NameSuggestion.hint("zzzzzz", among: ["tok:A"]) == "")

@@ -15,7 +15,8 @@ enum InitCommand {
             do { try Data(template.transformerLensScript.utf8).write(to: URL(fileURLWithPath: out)) } catch {
                 throw GraderError(file: out, "cannot write the script: \(error.localizedDescription)")
             }
-            c.output.out("wrote a TransformerLens script for \(template.spec.id) to \(out); fill in set_heads, run `python \(out)`, then check the file it writes\n")
+            c.output.out(
+                "wrote a TransformerLens script for \(template.spec.id) to \(out); fill in set_heads, run `python \(out)`, then check the file it writes\n")
         } else if c.args.flags.contains("csv") || format == "csv" {
             let folder = c.args.options["out"] ?? template.folderName
             try writeFolder(template.csvFiles, to: folder)

@@ -24,7 +24,8 @@ enum AttentionScale {
         if let other = heads.first(where: { $0.dHead != first }) {
             throw GraderError(
                 file: file, location: other.location,
-                "has d_head = \(other.dHead ?? 0) but \(heads[0].location) has \(first); with attention_scale \"\(inverseSqrtDHead)\" every head must have the same d_head")
+                "has d_head = \(other.dHead ?? 0) but \(heads[0].location) has \(first); with attention_scale \"\(inverseSqrtDHead)\" every head must have the same d_head"
+            )
         }
         return 1 / Double(max(first, 1)).squareRoot()
     }

@@ -49,7 +49,8 @@ public enum RawMatrix: Equatable, Sendable {
         func index(_ name: String, _ table: [String: Int], _ axis: String, _ all: [String]) throws -> Int {
             guard let i = table[name] else {
                 throw fail(
-                    "unknown \(axis) name \"\(name)\"\(NameSuggestion.hint(name, among: all)) (expected one of: \(all.prefix(24).joined(separator: ", "))\(all.count > 24 ? ", …" : ""))")
+                    "unknown \(axis) name \"\(name)\"\(NameSuggestion.hint(name, among: all)) (expected one of: \(all.prefix(24).joined(separator: ", "))\(all.count > 24 ? ", …" : ""))"
+                )
             }
             return i
         }

@@ -144,7 +144,8 @@ public enum TransformerLensNames {
         let expected =
             isWeight ? (p == "o" ? "[d_model, n_heads·d_head]" : "[n_heads·d_head, d_model] (PyTorch Linear: out × in)") : "[n_heads·d_head]"
         guard t.shape.count == (isWeight ? 2 : 1) else {
-            throw GraderError(file: file, location: name, "expected \(isWeight ? 2 : 1) dimension\(isWeight ? "s" : "") \(expected), found shape \(shapeText(t.shape))")
+            throw GraderError(
+                file: file, location: name, "expected \(isWeight ? 2 : 1) dimension\(isWeight ? "s" : "") \(expected), found shape \(shapeText(t.shape))")
         }
         let width = isWeight ? (p == "o" ? t.shape[1] : t.shape[0]) : t.shape[0]
         guard width % nHeads == 0 else {

@@ -92,7 +92,11 @@ public enum GradescopeReport {
             ),
         ]
         for probe in r.probes {
-            members.append((probe.kind == .exhaustive ? "proof" : "adversarial_search", .obj([("summary", .string(probe.summary)), ("found_failure", .bool(probe.foundFailure))])))
+            members.append(
+                (
+                    probe.kind == .exhaustive ? "proof" : "adversarial_search",
+                    .obj([("summary", .string(probe.summary)), ("found_failure", .bool(probe.foundFailure))])
+                ))
         }
         return .obj(members)
     }

@@ -19,7 +19,8 @@ extension SubmissionTemplate {
         if spec.attentionScaleFollowsDHead {
             scale = "# attn_scale left at TransformerLens's default sqrt(d_head): the exercise scales by 1/sqrt(d_head)"
         } else {
-            scale = "attn_scale=\(JSONWriter.number(1 / spec.attentionScale)),  # scores are divided by this: 1 / the exercise's scale \(JSONWriter.number(spec.attentionScale))"
+            scale =
+                "attn_scale=\(JSONWriter.number(1 / spec.attentionScale)),  # scores are divided by this: 1 / the exercise's scale \(JSONWriter.number(spec.attentionScale))"
         }
         let positional = spec.positional == .shortformer ? "shortformer" : "standard"
         let example = residual.first(where: { $0.hasPrefix("tok:") }) ?? residual[0]
