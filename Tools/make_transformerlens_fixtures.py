@@ -11,7 +11,7 @@ For each exercise below, the 3.x model is built by the very script `circuit-grad
 transformerlens` writes (its build_model() and save()), its heads set from the reference solution in
 submissions/reference/, and its float32 state dict saved four ways: np.savez, safetensors save_file, a folder
 of per-key .npy, and json.dump({k: v.tolist()}) (which writes -Infinity for attn.IGNORE). The zero-head model
-of the init script is saved too, as it comes, and (with pandas installed) the heads, W_E, W_pos and b_U as a folder
+of the init script is saved too, as it comes (and for every exercise in float32 and float64, under every/), and (with pandas installed) the heads, W_E, W_pos and b_U as a folder
 of pandas CSV files (DataFrame.to_csv, W_V with index=False). The 4.x model is a TransformerBridge whose attention divides by
 its default attn_scale sqrt(d_head), so the exercise's scale 1 is folded into W_Q (x sqrt(d_head)); it is saved
 with safetensors (metadata n_heads) and np.savez (entry cfg.n_heads).
@@ -194,6 +194,23 @@ def bridge(exercise, reference, module):
                     {"cfg.n_heads": np.array(n_heads)})
 
 
+def every_exercise(scratch):
+    """For every exercise, the init script's zero-head model in float32 and float64, saved by its own save()."""
+    listing = subprocess.run([BIN, "list", "--exercises", os.path.join(ROOT, "exercises")], check=True,
+                             capture_output=True, text=True).stdout
+    folder = os.path.join(OUT, "every")
+    os.makedirs(folder, exist_ok=True)
+    written = []
+    for exercise in [line.split()[0] for line in listing.splitlines() if line.strip()]:
+        module, script = init_script(exercise, scratch)
+        for dtype, tag in ((torch.float32, "f32"), (torch.float64, "f64")):
+            model = module.build_model(dtype)
+            module.set_heads(model)
+            written.append(module.save(model, os.path.join(folder, exercise.replace("/", "-") + "-" + tag)))
+        os.remove(script)
+    return written
+
+
 def main():
     generation = sys.argv[1] if len(sys.argv) > 1 else "3"
     os.makedirs(OUT, exist_ok=True)
@@ -210,6 +227,8 @@ def main():
         else:
             written += bridge(exercise, reference, module)
         os.remove(script)
+    if generation == "3":
+        written += every_exercise(scratch)
     os.rmdir(scratch)
     import transformer_lens.utilities  # noqa: F401 (the version is read from the installed package)
     from importlib.metadata import version

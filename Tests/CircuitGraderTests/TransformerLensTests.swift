@@ -52,6 +52,18 @@ struct TransformerLensTests {
         #expect(r.err.isEmpty)
     }
 
+    /// Every exercise's init script, run once with TransformerLens 3.9.0, in float32 and float64: the zero-head
+    /// model it saves loads and grades (it fails, or passes where zero heads are a solution; never an input error).
+    @Test(arguments: ["f32", "f64"])
+    func everyExercisesInitScriptSavesAFileThatGrades(_ dtype: String) throws {
+        for spec in try repoCatalog().specs {
+            let file = try Self.fixture("every/\(spec.id.replacingOccurrences(of: "/", with: "-"))-\(dtype).safetensors")
+            let r = runCLI(["check", file, "--budget", "0"])
+            #expect(r.status == 0 || r.status == 1, "\(spec.id) \(dtype): \(r.err)")
+            #expect(r.err.isEmpty, "\(spec.id) \(dtype): \(r.err)")
+        }
+    }
+
     @Test func theFixturesCarryTheBuffersAndFloat32TheIssueIsAbout() throws {
         let tensors = try NPZReader.read(try SubmissionLoader.readFile(try Self.fixture("tl3-pointer-arithmetic-sinusoidal.npz")), file: "f")
         let ignore = try #require(tensors.first { $0.name == "blocks.0.attn.IGNORE" })
@@ -213,7 +225,8 @@ struct TransformerLensTests {
             "n_layers=1, n_heads=1, d_model=13, d_head=4,", "n_ctx=N_CTX, d_vocab=5, d_vocab_out=5,", "N_CTX = 12",
             "attn_only=True, normalization_type=None", "attn_scale=1,", "positional_embedding_type=\"standard\", attention_dir=\"causal\"",
             "W_pos = None", "EXERCISE = \"current-token/nopos\"", "save_file(state, stem + \".safetensors\", metadata={\"exercise\": EXERCISE})",
-            "np.savez(stem + \".npz\"", "model.embed.W_E.copy_(torch.tensor(W_E))", "model.unembed.b_U.copy_(torch.tensor(b_U))",
+            "np.savez(stem + \".npz\"", "model.embed.W_E.copy_(torch.tensor(W_E, dtype=dtype))", "model.unembed.b_U.copy_(torch.tensor(b_U, dtype=dtype))",
+            "def build_model(dtype=torch.float32):", "dtype=dtype,",
             "for p in model.parameters():", "            p.zero_()",
         ] {
             #expect(script.contains(line), "missing: \(line)")
