@@ -14,7 +14,8 @@ of per-key .npy, and json.dump({k: v.tolist()}) (which writes -Infinity for attn
 of the init script is saved too, as it comes (and for every exercise in float32 and float64, under every/), and (with pandas installed) the heads, W_E, W_pos and b_U as a folder
 of pandas CSV files (DataFrame.to_csv, W_V with index=False). The 4.x model is a TransformerBridge whose attention divides by
 its default attn_scale sqrt(d_head), so the exercise's scale 1 is folded into W_Q (x sqrt(d_head)); it is saved
-with safetensors (metadata n_heads) and np.savez (entry cfg.n_heads).
+with safetensors (metadata n_heads) and np.savez (entry cfg.n_heads). Next to each model, NAME.logits.json holds the
+logits TransformerLens computes on a few sequences, which the grader must reproduce.
 """
 import importlib.util
 import json
@@ -105,6 +106,25 @@ def state(model):
     return {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
 
 
+SEQUENCES = {
+    "current-token/nopos": [[4, 0], [4, 0, 2, 0, 1], [4, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 2]],
+    "pointer-arithmetic/sinusoidal": [[4, 0, 1, 2, 0, 3], [4, 3, 3, 1, 2, 3, 0, 1], [4] + [0, 1, 2, 3] * 3 + [0, 1, 2]],
+}
+
+
+def save_logits(model, exercise, stem):
+    """The logits TransformerLens itself computes on SEQUENCES (token ids, BOS first), for the tests to match."""
+    rows = []
+    with torch.no_grad():
+        for tokens in SEQUENCES[exercise]:
+            out = model(torch.tensor([tokens]))
+            logits = out if isinstance(out, torch.Tensor) else out.logits
+            rows.append({"tokens": tokens, "logits": logits[0].double().tolist()})
+    with open(stem + ".logits.json", "w") as f:
+        json.dump({"exercise": exercise, "cases": rows}, f)
+    return [stem + ".logits.json"]
+
+
 def save_all(sd, stem, metadata, extra):
     from safetensors.torch import save_file
 
@@ -134,7 +154,7 @@ def hooked(exercise, reference, module):
         f.write(exercise + "\n")
     with open(stem + ".json", "w") as f:
         json.dump({"exercise": exercise, **{k: v.tolist() for k, v in sd.items()}}, f)
-    return files + [folder, stem + ".json"] + pandas_folder(exercise, model)
+    return files + [folder, stem + ".json"] + pandas_folder(exercise, model) + save_logits(model, exercise, stem)
 
 
 def pandas_folder(exercise, model):
@@ -191,7 +211,7 @@ def bridge(exercise, reference, module):
                 sd[f"blocks.{l}.attn.o.weight"][:, vrows] = torch.tensor(o.T, dtype=torch.float32)
     stem = os.path.join(OUT, "tl4-" + exercise.replace("/", "-"))
     return save_all(state(model), stem, {"exercise": exercise, "n_heads": str(n_heads)},
-                    {"cfg.n_heads": np.array(n_heads)})
+                    {"cfg.n_heads": np.array(n_heads)}) + save_logits(model, exercise, stem)
 
 
 def every_exercise(scratch):

@@ -196,6 +196,13 @@ struct DocumentedPathsTests {
         #expect(dry.out.contains("\"score\""))
     }
 
+    @Test func theBundleAndItsZipAreIgnoredByGit() throws {
+        let ignored = try repoText(".gitignore").components(separatedBy: "\n")
+        #expect(ignored.contains("/bundle/") && ignored.contains("/autograder.zip"))
+        // And the recipe strips the binary it puts in the bundle.
+        #expect(try Self.bundleRecipe().contains("strip bundle/circuit-grader"))
+    }
+
     /// A fake `/autograder` tree: `source/` (binary, exercises, exercise id, seed), `submission/` with `files`.
     static func autograder(_ files: [String: String?], exercise: String = "current-token/nopos") throws -> String {
         let fm = FileManager.default

@@ -89,6 +89,30 @@ struct TransformerLensTests {
         }
     }
 
+    /// The grader reproduces the logits TransformerLens computed on the same files (float32 there: 1e-5).
+    @Test(arguments: [
+        ("tl3-current-token-nopos", "safetensors"), ("tl3-pointer-arithmetic-sinusoidal", "json"),
+        ("tl4-current-token-nopos", "npz"), ("tl4-pointer-arithmetic-sinusoidal", "safetensors"),
+    ])
+    func logitsAgreeWithTransformerLensItself(_ stem: String, _ ext: String) throws {
+        let expected = try JSONParser.parse(try SubmissionLoader.readFile(try Self.fixture(stem + ".logits.json")), file: "logits")
+        let exercise = try #require(expected.object?["exercise"]?.string)
+        let (_, _, model) = try loadModel(try Self.fixture("\(stem).\(ext)"), exercise: exercise)
+        let cases = try #require(expected.object?["cases"]?.array)
+        #expect(cases.count == 3)
+        for c in cases {
+            let tokens = (c.object?["tokens"]?.array ?? []).compactMap { $0.integer }
+            let rows = (c.object?["logits"]?.array ?? []).map { ($0.array ?? []).compactMap { $0.number } }
+            let logits = model.forward(tokens).logits
+            #expect(logits.rows == rows.count)
+            for (p, row) in rows.enumerated() {
+                for (o, x) in row.enumerated() {
+                    #expect(abs(logits[p, o] - x) <= 1e-5 * max(1, abs(x)), "\(stem) \(tokens) position \(p) output \(o)")
+                }
+            }
+        }
+    }
+
     // MARK: state dicts written here, one rule each
 
     /// A TransformerLens-named JSON state dict for current-token/nopos with `extra` keys (JSON text) added.
