@@ -1,12 +1,19 @@
 /// `attention_scale: "1/sqrt(d_head)"` follows the graded model's own `d_head`, as TransformerLens's
 /// `attn_scale = sqrt(d_head)` does, not the exercise's bound on it.
 ///
-/// `SpecParser` turns the rule into a number from `limits.d_head`; the catalogue marks the spec here so
+/// `SpecParser` turns the rule into a number from `limits.d_head`; `parseSpec` marks the spec so
 /// `ModelBuilder` can use the model's width instead (the number stays for heads given as circuits, which
 /// have no `d_head`).
 enum AttentionScale {
     /// The text of the rule in a spec.
     static let inverseSqrtDHead = "1/sqrt(d_head)"
+
+    /// The spec in `bytes`, parsed by `SpecParser` and marked when its scale follows the model's d_head.
+    static func parseSpec(_ bytes: [UInt8], file: String) throws -> ExerciseSpec {
+        var spec = try SpecParser.parse(bytes, file: file)
+        spec.attentionScaleFollowsDHead = followsDHead(specBytes: bytes, file: file)
+        return spec
+    }
 
     /// Whether the spec in `bytes` writes its attention scale as `1/sqrt(d_head)`.
     static func followsDHead(specBytes bytes: [UInt8], file: String) -> Bool {
