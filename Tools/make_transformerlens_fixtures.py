@@ -14,7 +14,7 @@ of per-key .npy, and json.dump({k: v.tolist()}) (which writes -Infinity for attn
 of the init script is saved too, as it comes (and for every exercise in float32 and float64, under every/), and (with pandas installed) the heads, W_E, W_pos and b_U as a folder
 of pandas CSV files (DataFrame.to_csv, W_V with index=False). The 4.x model is a TransformerBridge whose attention divides by
 its default attn_scale sqrt(d_head), so the exercise's scale 1 is folded into W_Q (x sqrt(d_head)); it is saved
-with safetensors (metadata n_heads) and np.savez (entry cfg.n_heads). Next to each model, NAME.logits.json holds the
+with safetensors (metadata n_heads), np.savez, a folder of .npy and json.dump (each with an entry cfg.n_heads). Next to each model, NAME.logits.json holds the
 logits TransformerLens computes on a few sequences, which the grader must reproduce.
 """
 import importlib.util
@@ -145,16 +145,21 @@ def hooked(exercise, reference, module):
                 place(attn.W_O[h], o)
     stem = os.path.join(OUT, "tl3-" + exercise.replace("/", "-"))
     sd = state(model)
-    files = save_all(sd, stem, {"exercise": exercise}, {})
+    files = save_all(sd, stem, {"exercise": exercise}, {}) + save_text_forms(sd, stem, exercise, {})
+    return files + pandas_folder(exercise, model) + save_logits(model, exercise, stem)
+
+
+def save_text_forms(sd, stem, exercise, extra):
+    """A folder of per-key .npy (with exercise.txt) and json.dump({k: v.tolist()}), plus `extra` entries."""
     folder = stem + ".npy"
     os.makedirs(folder, exist_ok=True)
-    for key, value in sd.items():
+    for key, value in list(sd.items()) + [(k, torch.tensor(v)) for k, v in extra.items()]:
         np.save(os.path.join(folder, key + ".npy"), value.numpy())
     with open(os.path.join(folder, "exercise.txt"), "w") as f:
         f.write(exercise + "\n")
     with open(stem + ".json", "w") as f:
-        json.dump({"exercise": exercise, **{k: v.tolist() for k, v in sd.items()}}, f)
-    return files + [folder, stem + ".json"] + pandas_folder(exercise, model) + save_logits(model, exercise, stem)
+        json.dump({"exercise": exercise, **{k: v.tolist() for k, v in sd.items()}, **extra}, f)
+    return [folder, stem + ".json"]
 
 
 def pandas_folder(exercise, model):
@@ -210,8 +215,9 @@ def bridge(exercise, reference, module):
                 sd[f"blocks.{l}.attn.v.weight"][vrows, :] = torch.tensor(v.T, dtype=torch.float32)
                 sd[f"blocks.{l}.attn.o.weight"][:, vrows] = torch.tensor(o.T, dtype=torch.float32)
     stem = os.path.join(OUT, "tl4-" + exercise.replace("/", "-"))
-    return save_all(state(model), stem, {"exercise": exercise, "n_heads": str(n_heads)},
-                    {"cfg.n_heads": np.array(n_heads)}) + save_logits(model, exercise, stem)
+    sd = state(model)
+    return (save_all(sd, stem, {"exercise": exercise, "n_heads": str(n_heads)}, {"cfg.n_heads": np.array(n_heads)})
+            + save_text_forms(sd, stem, exercise, {"cfg.n_heads": n_heads}) + save_logits(model, exercise, stem))
 
 
 def every_exercise(scratch):

@@ -31,17 +31,13 @@ struct TransformerLensTests {
     }
 
     static let cases: [Case] =
-        ["safetensors", "npz", "npy", "json"].flatMap { ext in
-            [
-                Case(file: "tl3-current-token-nopos.\(ext)", exercise: "current-token/nopos", status: 0),
-                Case(file: "tl3-pointer-arithmetic-sinusoidal.\(ext)", exercise: "pointer-arithmetic/sinusoidal", status: 0),
-            ]
-        }
-        + ["safetensors", "npz"].flatMap { ext in
-            [
-                Case(file: "tl4-current-token-nopos.\(ext)", exercise: "current-token/nopos", status: 0),
-                Case(file: "tl4-pointer-arithmetic-sinusoidal.\(ext)", exercise: "pointer-arithmetic/sinusoidal", status: 0),
-            ]
+        ["tl3", "tl4"].flatMap { generation in
+            ["safetensors", "npz", "npy", "json"].flatMap { ext in
+                [
+                    Case(file: "\(generation)-current-token-nopos.\(ext)", exercise: "current-token/nopos", status: 0),
+                    Case(file: "\(generation)-pointer-arithmetic-sinusoidal.\(ext)", exercise: "pointer-arithmetic/sinusoidal", status: 0),
+                ]
+            }
         }
         + [Case(file: "tl3-init-current-token-nopos.safetensors", exercise: "current-token/nopos", status: 1)]
 
