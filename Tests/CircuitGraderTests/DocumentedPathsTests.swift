@@ -280,7 +280,9 @@ struct DocumentedPathsTests {
         #expect(entry["families"]?.object?["random"]?.object?["worst_margin"]?.number != nil)
         #expect(entry["adversarial_search"]?.object?["found_failure"] == .bool(false))
         let board = try #require(results["leaderboard"]?.array)
-        #expect(board.compactMap { $0.object?["name"]?.string } == ["score", "worst margin"])
+        #expect(board.compactMap { $0.object?["name"]?.string } == ["score", "worst margin", "non-zero weights"])
+        // The reference writes 5 + 2 + 1 + 1 non-zero entries in W_Q, W_K, W_V, W_O.
+        #expect(board.last?.object?["value"] == .number(9) && board.last?.object?["order"] == .string("asc"))
     }
 
     // MARK: README's TransformerLens section

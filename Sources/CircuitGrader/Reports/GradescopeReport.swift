@@ -10,7 +10,8 @@ import Foundation
 /// `extra_data` (kept by Gradescope, not shown to students) records what reproduces and explains a grade: a
 /// hash of the seed (never the seed itself), the spec hash, the grader version, each family's accuracy and
 /// margins, and the exhaustive proof or adversarial search status. `leaderboard` (shown only where the
-/// assignment enables one) ranks by score and by the worst margin over the visible families.
+/// assignment enables one) ranks by score, by the worst margin over the visible families, and by the number
+/// of non-zero weights in the heads (re-read from the submission's file; fewer is better).
 public enum GradescopeReport {
     /// Most characters of one test's output (longer outputs are cut with a note).
     public static let maxOutput = 8_000
@@ -22,9 +23,11 @@ public enum GradescopeReport {
         var hiddenPoints = 0.0
         var extra: [(String, JSONValue)] = []
         var worstVisibleMargin: Double? = nil
+        var nonZero: Int? = nil
         for outcome in outcomes {
             switch outcome {
             case .graded(let r):
+                if let n = nonZeroHeadWeights(r.file) { nonZero = (nonZero ?? 0) + n }
                 extra.append((r.file, extraData(r)))
                 for f in r.families where f.visibility == .visible {
                     if let w = f.worstMargin { worstVisibleMargin = min(worstVisibleMargin ?? w, w) }
@@ -66,9 +69,37 @@ public enum GradescopeReport {
             if let w = worstVisibleMargin {
                 board.append(.obj([("name", .string("worst margin")), ("value", .number(w)), ("order", .string("desc"))]))
             }
+            if let nonZero {
+                board.append(.obj([("name", .string("non-zero weights")), ("value", .number(Double(nonZero))), ("order", .string("asc"))]))
+            }
             members.append(("leaderboard", .array(board)))
         }
         return .obj(members)
+    }
+
+    /// The non-zero entries of every head's matrices and biases and of `b_O`, as the submission at `file`
+    /// writes them (the exercise's own `W_E`, `W_pos`, `W_U`, `b_U` not counted); nil when it cannot be read.
+    static func nonZeroHeadWeights(_ file: String) -> Int? {
+        guard let s = try? SubmissionLoader.load(file) else { return nil }
+        func count(_ m: RawMatrix) -> Int {
+            switch m {
+            case .dense(let d, _, _): d.values.filter { $0 != 0 }.count
+            case .sparse(let entries): entries.filter { $0.value != 0 }.count
+            }
+        }
+        func count(_ v: RawVector?) -> Int {
+            switch v {
+            case .dense(let d)?: d.filter { $0 != 0 }.count
+            case .sparse(let entries)?: entries.filter { $0.1 != 0 }.count
+            case nil: 0
+            }
+        }
+        return s.layers.reduce(0) { total, layer in
+            total + count(layer.bO)
+                + layer.heads.reduce(0) { sum, head in
+                    sum + head.matrices.values.reduce(0) { $0 + count($1) } + head.biases.values.reduce(0) { $0 + count($1) }
+                }
+        }
     }
 
     /// What reproduces and explains one graded submission (see the type's summary).
