@@ -7,19 +7,18 @@ Python. Run it in an environment with torch, transformer_lens and safetensors, o
     python Tools/make_transformerlens_fixtures.py 3   # TransformerLens 3.x HookedTransformer
     python Tools/make_transformerlens_fixtures.py 4   # TransformerLens 4.x TransformerBridge.boot_native
 
-For each exercise below, the 3.x model is built by the very script `circuit-grader init ID --format
-transformerlens` writes (its build_model() and save()), its heads set from the reference solution in
-submissions/reference/, and its float32 state dict saved four ways: np.savez, safetensors save_file, a folder
-of per-key .npy, and json.dump({k: v.tolist()}) (which writes -Infinity for attn.IGNORE). The zero-head model
-of the init script is saved too, as it comes (and for every exercise in float32 and float64, under every/), and (with pandas installed) the heads, W_E, W_pos and b_U as a folder
-of pandas CSV files (DataFrame.to_csv, W_V with index=False). The 4.x model is a TransformerBridge whose attention divides by
-its default attn_scale sqrt(d_head), so the exercise's scale 1 is folded into W_Q (x sqrt(d_head)); it is saved
-with safetensors (metadata n_heads), np.savez, a folder of .npy and json.dump (each with an entry cfg.n_heads). Next to each model, NAME.logits.json holds the
-logits TransformerLens computes on a few sequences, which the grader must reproduce.
+For each exercise below the model is built by the very script `circuit-grader init ID --format transformerlens`
+writes (its build_model(), set_head() and save(), which pick the generation installed), with the heads of the
+reference solution in submissions/reference/, float32 (TransformerLens's default). Its state dict is saved as
+np.savez, safetensors save_file, a folder of per-key .npy and json.dump({k: v.tolist()}) (which writes -Infinity
+for 3.x's attn.IGNORE); NAME.logits.json holds the logits TransformerLens computes on a few sequences, which the
+grader must reproduce. The 4.x bridge divides its scores by sqrt(d_head), so set_head folds the exercise's scale
+into q.weight; its files carry n_heads (safetensors metadata, or an entry cfg.n_heads). Also: the init script's
+zero-head model as it comes (tl{3,4}-init-...), for every exercise in float32 and float64 under every/,
+and with pandas installed the 3.x heads, W_E, W_pos and b_U as pandas CSV folders (DataFrame.to_csv).
 """
 import importlib.util
 import json
-import math
 import os
 import subprocess
 import sys
@@ -96,12 +95,6 @@ def reference_heads(path, residual):
     return layers
 
 
-def place(target, m):
-    """m padded with zero head dims into target (a [d_model, d_head] or [d_head, d_model] slice)."""
-    target.zero_()
-    target[: m.shape[0], : m.shape[1]] = torch.tensor(m, dtype=target.dtype)
-
-
 def state(model):
     return {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
 
@@ -135,14 +128,9 @@ def save_all(sd, stem, metadata, extra):
 
 def hooked(exercise, reference, module):
     model = module.build_model()
-    with torch.no_grad():
-        for l, heads in enumerate(reference_heads(reference, module.RESIDUAL)):
-            attn = model.blocks[l].attn
-            for h, (q, k, v, o) in enumerate(heads):
-                place(attn.W_Q[h], q)
-                place(attn.W_K[h], k)
-                place(attn.W_V[h], v)
-                place(attn.W_O[h], o)
+    for l, heads in enumerate(reference_heads(reference, module.RESIDUAL)):
+        for h, (q, k, v, o) in enumerate(heads):
+            module.set_head(model, l, h, W_Q=q, W_K=k, W_V=v, W_O=o)
     stem = os.path.join(OUT, "tl3-" + exercise.replace("/", "-"))
     sd = state(model)
     files = save_all(sd, stem, {"exercise": exercise}, {}) + save_text_forms(sd, stem, exercise, {})
@@ -185,43 +173,21 @@ def pandas_folder(exercise, model):
 
 
 def bridge(exercise, reference, module):
-    from transformer_lens import TransformerBridge, TransformerBridgeConfig
-
-    heads = reference_heads(reference, module.RESIDUAL)
-    n_heads = max(len(layer) for layer in heads)
-    d_head = max(m.shape[1] for layer in heads for (q, _, v, _) in layer for m in (q, v))
-    d_model = len(module.RESIDUAL)
-    cfg = TransformerBridgeConfig(
-        d_model=d_model, d_head=d_head, n_layers=len(heads), n_heads=n_heads, n_ctx=module.N_CTX,
-        d_vocab=len(module.TOKENS), d_vocab_out=len(module.OUTPUTS), attn_only=True, normalization_type=None,
-        act_fn="relu", attention_dir="causal")
-    model = TransformerBridge.boot_native(cfg)
-    fold = math.sqrt(d_head)  # native attention divides by sqrt(d_head); the exercise's scale is 1
-    sd = model.state_dict()
-    with torch.no_grad():
-        for t in sd.values():
-            t.zero_()
-        sd["embed.weight"].copy_(torch.tensor(module.W_E))
-        if module.W_pos is not None:
-            sd["pos_embed.weight"].copy_(torch.tensor(module.W_pos))
-        sd["unembed.weight"].copy_(torch.tensor(module.W_U).T)
-        sd["unembed.bias"].copy_(torch.tensor(module.b_U))
-        for l, layer in enumerate(heads):
-            for h, (q, k, v, o) in enumerate(layer):
-                rows = slice(h * d_head, h * d_head + q.shape[1])
-                sd[f"blocks.{l}.attn.q.weight"][rows, :] = torch.tensor(q.T * fold, dtype=torch.float32)
-                sd[f"blocks.{l}.attn.k.weight"][rows, :] = torch.tensor(k.T, dtype=torch.float32)
-                vrows = slice(h * d_head, h * d_head + v.shape[1])
-                sd[f"blocks.{l}.attn.v.weight"][vrows, :] = torch.tensor(v.T, dtype=torch.float32)
-                sd[f"blocks.{l}.attn.o.weight"][:, vrows] = torch.tensor(o.T, dtype=torch.float32)
+    model = module.build_model()  # the init script builds a TransformerBridge where HookedTransformer is gone
+    assert module.is_bridge(model)
+    for l, heads in enumerate(reference_heads(reference, module.RESIDUAL)):
+        for h, (q, k, v, o) in enumerate(heads):
+            module.set_head(model, l, h, W_Q=q, W_K=k, W_V=v, W_O=o)  # folds the scale into q.weight
+    n_heads = module.N_HEADS
     stem = os.path.join(OUT, "tl4-" + exercise.replace("/", "-"))
     sd = state(model)
     return (save_all(sd, stem, {"exercise": exercise, "n_heads": str(n_heads)}, {"cfg.n_heads": np.array(n_heads)})
             + save_text_forms(sd, stem, exercise, {"cfg.n_heads": n_heads}) + save_logits(model, exercise, stem))
 
 
-def every_exercise(scratch):
-    """For every exercise, the init script's zero-head model in float32 and float64, saved by its own save()."""
+def every_exercise(scratch, generation):
+    """For every exercise, the init script's zero-head model in float32 and float64, saved by its own save()
+    (every/ID-f32 for 3.x, every/tl4-ID-f32 for 4.x, which has no shortformer exercises)."""
     listing = subprocess.run([BIN, "list", "--exercises", os.path.join(ROOT, "exercises")], check=True,
                              capture_output=True, text=True).stdout
     folder = os.path.join(OUT, "every")
@@ -229,10 +195,13 @@ def every_exercise(scratch):
     written = []
     for exercise in [line.split()[0] for line in listing.splitlines() if line.strip()]:
         module, script = init_script(exercise, scratch)
+        prefix = "" if generation == "3" else "tl4-"
         for dtype, tag in ((torch.float32, "f32"), (torch.float64, "f64")):
+            if generation == "4" and module.POSITIONS == "shortformer":
+                continue
             model = module.build_model(dtype)
             module.set_heads(model)
-            written.append(module.save(model, os.path.join(folder, exercise.replace("/", "-") + "-" + tag)))
+            written.append(module.save(model, os.path.join(folder, prefix + exercise.replace("/", "-") + "-" + tag)))
         os.remove(script)
     return written
 
@@ -252,9 +221,10 @@ def main():
                 written.append(module.save(module.build_model(), os.path.join(OUT, "tl3-init-current-token-nopos")))
         else:
             written += bridge(exercise, reference, module)
+            if exercise == "current-token/nopos":
+                written.append(module.save(module.build_model(), os.path.join(OUT, "tl4-init-current-token-nopos")))
         os.remove(script)
-    if generation == "3":
-        written += every_exercise(scratch)
+    written += every_exercise(scratch, generation)
     os.rmdir(scratch)
     import transformer_lens.utilities  # noqa: F401 (the version is read from the installed package)
     from importlib.metadata import version
