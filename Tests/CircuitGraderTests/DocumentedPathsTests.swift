@@ -192,7 +192,10 @@ struct DocumentedPathsTests {
         #expect(dry.status == 0, "\(dry.err)")
         #expect(dry.out.contains("grading dry-run/submission/induction-pos.json"), "\(dry.out)")
         let results = try JSONParser.parse(try SubmissionLoader.readFile(folder + "/dry-run/results/results.json"), file: "results.json")
-        #expect(results.object?["score"]?.number == results.object?["tests"]?.array?.compactMap { $0.object?["max_score"]?.number }.reduce(0, +))
+        // The reference passes: full marks, every test passed, no load error.
+        let tests = results.object?["tests"]?.array ?? []
+        #expect(tests.count > 1 && tests.allSatisfy { $0.object?["status"] == .string("passed") }, "\(results.object?["output"] ?? .null)")
+        #expect(results.object?["score"]?.number == tests.compactMap { $0.object?["max_score"]?.number }.reduce(0, +))
         #expect(dry.out.contains("\"score\""))
     }
 

@@ -13,7 +13,9 @@ public struct ExerciseCatalog: Sendable {
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw GraderError(file: root, "the exercises folder does not exist (pass --exercises DIR, or run from the repository root)")
         }
-        let files = (FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? [])
+        // A symlinked folder (e.g. a bundle's `exercises -> ../exercises`) is read where it points.
+        let folder = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+        let files = (FileManager.default.enumerator(atPath: folder)?.compactMap { $0 as? String } ?? [])
             .filter { $0.hasSuffix(".json") }.sorted()
         var specs: [ExerciseSpec] = []
         var problems: [GraderError] = []
