@@ -24,7 +24,7 @@ struct BadInputTests {
         Case(id: "not an object", file: "a.json", content: "[1, 2]", message: "expected a JSON object"),
         Case(
             id: "NaN literal", file: "a.json", content: doc().replacingOccurrences(of: "\"q\": 1}}, \"W_K\"", with: "\"q\": NaN}}, \"W_K\""),
-            message: "NaN and Infinity are not valid numbers"),
+            message: "layers[0].heads[0].W_Q.tok:A.q: found nan; every weight must be a finite number"),
         Case(
             id: "overflowing number", file: "a.json", content: doc().replacingOccurrences(of: "\"q\": 1}}, \"W_K\"", with: "\"q\": 1e999}}, \"W_K\""),
             message: "overflows a 64-bit float"),

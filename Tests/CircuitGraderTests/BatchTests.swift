@@ -120,7 +120,7 @@ struct BatchTests {
         let r = runCLI(["check", repoPath("submissions/examples/current-token-nopos-no-default.json"), "--format", "gradescope"])
         #expect(r.status == 1)
         let doc = try #require(try JSONParser.parse(Array(r.out.utf8), file: "results.json").object)
-        #expect(doc.keys == ["score", "execution_time", "output", "visibility", "stdout_visibility", "tests"])
+        #expect(doc.keys == ["score", "execution_time", "output", "visibility", "stdout_visibility", "tests", "extra_data", "leaderboard"])
         #expect(doc["score"] == .number(1))
         #expect((doc["execution_time"]?.number ?? -1) >= 0)
         #expect(doc["visibility"] == .string("visible") && doc["stdout_visibility"] == .string("hidden"))

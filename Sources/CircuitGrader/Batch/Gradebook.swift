@@ -1,7 +1,8 @@
 import Foundation
 
 /// The files `grade --out OUT` writes, all inside OUT: `grades.csv`, `grades.json`, `summary.md`,
-/// `similarity.csv` and `feedback/<student>.txt` (cut at `maxFeedbackBytes`).
+/// `similarity.csv`, `canvas.csv` and `moodle.csv` (for the LMS gradebook import, see `Gradebook+LMS.swift`)
+/// and `feedback/<student>.txt` (cut at `maxFeedbackBytes`).
 public struct Gradebook: Sendable {
     public let rows: [BatchGrader.Row]
     public let flags: [Similarity.Flag]
@@ -13,11 +14,22 @@ public struct Gradebook: Sendable {
     /// The class folder, stripped from paths in students' feedback.
     public let root: String?
 
-    public init(rows: [BatchGrader.Row], flags: [Similarity.Flag], seed: UInt64, root: String? = nil) {
+    /// Each exercise's total points, so a row that could not be graded still says what it was out of.
+    public let maxScores: [String: Double]
+
+    public init(rows: [BatchGrader.Row], flags: [Similarity.Flag], seed: UInt64, root: String? = nil, maxScores: [String: Double] = [:]) {
         self.rows = rows
         self.flags = flags
         self.seed = seed
         self.root = root
+        self.maxScores = maxScores
+    }
+
+    /// The middle score, or the mean of the two middle ones for an even count; nil when empty.
+    static func median(_ sorted: [Double]) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
 
     /// Each student's feedback file name: the sanitised name, made unique with `-2`, `-3`… when two
@@ -66,7 +78,8 @@ public struct Gradebook: Sendable {
                 }
                 cells += ["", String(r.seed), r.specHash, r.graderVersion, files[row.student] ?? ""]
             case .error(let e, let exercise):
-                cells = [row.student, e.file, exercise ?? "", exercise.map(Self.variant) ?? "", "0", "", "error"]
+                let outOf = exercise.flatMap { maxScores[$0] }.map(JSONWriter.number) ?? ""
+                cells = [row.student, e.file, exercise ?? "", exercise.map(Self.variant) ?? "", "0", outOf, "error"]
                 cells += Array(repeating: "", count: 2 * families.count)
                 cells += [e.description, String(seed), "", graderVersion, files[row.student] ?? ""]
             }
@@ -85,6 +98,9 @@ public struct Gradebook: Sendable {
                     rows.map { row in
                         var fields: [(String, JSONValue)] = [("student", .string(row.student)), ("feedback_file", .string(files[row.student] ?? ""))]
                         if case .object(let o) = JSONReport.value(row.outcome) { fields += o.members.map { ($0.key, $0.value) } }
+                        if case .error(_, let exercise?) = row.outcome, let outOf = maxScores[exercise], !fields.contains(where: { $0.0 == "max_score" }) {
+                            fields.append(("max_score", .number(outOf)))
+                        }
                         return .obj(fields)
                     })
             ),
@@ -117,7 +133,7 @@ public struct Gradebook: Sendable {
                 ("exercise", .string(exercise)), ("submissions", .number(Double(submissions))), ("passed", .number(Double(passed))),
                 ("errors", .number(Double(errors))), ("max_score", .number(maxScore)),
                 ("score_min", sorted.first.map(JSONValue.number) ?? .null),
-                ("score_median", sorted.isEmpty ? .null : .number(sorted[(sorted.count - 1) / 2])),
+                ("score_median", Gradebook.median(sorted).map(JSONValue.number) ?? .null),
                 ("score_max", sorted.last.map(JSONValue.number) ?? .null),
                 (
                     "score_histogram",
@@ -142,7 +158,7 @@ public struct Gradebook: Sendable {
             }
             if table[key] == nil {
                 order.append(key)
-                table[key] = Summary(exercise: key, submissions: 0, passed: 0, errors: 0, scores: [], maxScore: 0, commonFailure: nil)
+                table[key] = Summary(exercise: key, submissions: 0, passed: 0, errors: 0, scores: [], maxScore: maxScores[key] ?? 0, commonFailure: nil)
             }
             table[key]?.submissions += 1
             switch row.outcome {
@@ -169,7 +185,7 @@ public struct Gradebook: Sendable {
             "| exercise | submissions | passed | errors | min | median | max | most common failing family |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
         for s in summaries {
             let sorted = s.scores.sorted()
-            let median = sorted.isEmpty ? "" : JSONWriter.number(sorted[(sorted.count - 1) / 2])
+            let median = Self.median(sorted).map(JSONWriter.number) ?? ""
             out +=
                 "| \(s.exercise) | \(s.submissions) | \(s.passed) | \(s.errors) | \(sorted.first.map(JSONWriter.number) ?? "") | \(median) | \(sorted.last.map(JSONWriter.number) ?? "") | \(s.commonFailure.map { "\($0.id) (\($0.count))" } ?? "") |\n"
         }
@@ -223,6 +239,9 @@ public struct Gradebook: Sendable {
             try Data(JSONWriter.write(json).utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("grades.json")))
             try Data(summaryMarkdown.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("summary.md")))
             try Data(similarityCSV.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("similarity.csv")))
+            for (name, text) in [("canvas.csv", canvasCSV), ("moodle.csv", moodleCSV)] {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name)))
+            }
             // Feedback from an earlier run into the same folder must not be sent out again.
             for old in try fm.contentsOfDirectory(atPath: feedbackFolder) where old.hasSuffix(".txt") {
                 try fm.removeItem(atPath: (feedbackFolder as NSString).appendingPathComponent(old))

@@ -42,7 +42,7 @@ public enum CommandLineTool {
           circuit-grader validate SPEC... [--format text|json]
           circuit-grader bench [--out FILE] [--root DIR]    (build with -c release first)
           circuit-grader circuits FILE [--exercise ID] [--format text|json]
-          circuit-grader init ID [--csv] [--out PATH]
+          circuit-grader init ID [--csv | --format json|csv|transformerlens] [--out PATH]
 
         options:
           --exercises DIR   where the exercise specs are (default: ./exercises)

@@ -41,7 +41,8 @@ enum GradeCommand {
             guard case .graded(let r) = row.outcome, let model = row.model else { return nil }
             return (row.student, r.exercise, model)
         }
-        let book = Gradebook(rows: rows, flags: Similarity.flags(graded, scratch: scratch), seed: seed, root: root)
+        let maxScores = Dictionary(session.catalog.specs.map { ($0.id, $0.families.reduce(0) { $0 + $1.points }) }, uniquingKeysWith: { a, _ in a })
+        let book = Gradebook(rows: rows, flags: Similarity.flags(graded, scratch: scratch), seed: seed, root: root, maxScores: maxScores)
         try book.write(to: out)
         if format == "json" {
             c.output.out(JSONWriter.write(book.json))

@@ -1,12 +1,23 @@
 import Foundation
 
-/// `init ID`: a zero submission template for an exercise, as JSON (standard output or `--out FILE`) or, with
-/// `--csv`, as a folder of labelled CSV files (`--out FOLDER`, default: the exercise id). Never overwrites.
+/// `init ID`: a zero submission template for an exercise, as JSON (standard output or `--out FILE`), with
+/// `--csv` (or `--format csv`) as a folder of labelled CSV files (`--out FOLDER`, default: the exercise id), or
+/// with `--format transformerlens` as a Python script that builds and saves the matching TransformerLens model
+/// (`--out FILE`, default `ID.py` with `/` as `-`). Never overwrites.
 enum InitCommand {
     static func run(_ c: Context) throws -> Int32 {
         guard c.args.positional.count == 1 else { throw GraderError(file: "", "init needs one exercise id; run `circuit-grader list` for the ids") }
+        let format = try c.args.format(["text", "json", "csv", "transformerlens"])
         let template = SubmissionTemplate(spec: try c.catalog().spec(c.args.positional[0]))
-        if c.args.flags.contains("csv") {
+        if format == "transformerlens" {
+            let out = c.args.options["out"] ?? template.transformerLensScriptName
+            try refuseExisting(out)
+            do { try Data(template.transformerLensScript.utf8).write(to: URL(fileURLWithPath: out)) } catch {
+                throw GraderError(file: out, "cannot write the script: \(error.localizedDescription)")
+            }
+            c.output.out(
+                "wrote a TransformerLens script for \(template.spec.id) to \(out); fill in set_heads, run `python \(out)`, then check the file it writes\n")
+        } else if c.args.flags.contains("csv") || format == "csv" {
             let folder = c.args.options["out"] ?? template.folderName
             try writeFolder(template.csvFiles, to: folder)
             c.output.out(

@@ -13,7 +13,9 @@ public struct ExerciseCatalog: Sendable {
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw GraderError(file: root, "the exercises folder does not exist (pass --exercises DIR, or run from the repository root)")
         }
-        let files = (FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? [])
+        // A symlinked folder (e.g. a bundle's `exercises -> ../exercises`) is read where it points.
+        let folder = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+        let files = (FileManager.default.enumerator(atPath: folder)?.compactMap { $0 as? String } ?? [])
             .filter { $0.hasSuffix(".json") }.sorted()
         var specs: [ExerciseSpec] = []
         var problems: [GraderError] = []
@@ -21,7 +23,7 @@ public struct ExerciseCatalog: Sendable {
         for relative in files {
             let path = (root as NSString).appendingPathComponent(relative)
             do {
-                let spec = try SpecParser.parse(try SubmissionLoader.readFile(path), file: path)
+                let spec = try AttentionScale.parseSpec(try SubmissionLoader.readFile(path), file: path)
                 if let other = seen[spec.id] { throw GraderError(file: path, location: "id", "\"\(spec.id)\" is also the id of \(other)") }
                 seen[spec.id] = path
                 specs.append(spec)

@@ -80,6 +80,8 @@ public struct ExerciseSpec: Sendable {
     public var positional: PositionalMode
     public var causal: Bool
     public var attentionScale: Double
+    /// Whether the spec wrote `attention_scale: "1/sqrt(d_head)"`: the scale then follows the model's d_head.
+    public var attentionScaleFollowsDHead = false
     public var limits: Limits
     public var layout: ResidualLayout
     public var wE: Matrix

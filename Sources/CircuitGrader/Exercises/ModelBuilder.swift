@@ -14,13 +14,39 @@ public enum ModelBuilder {
             throw GraderError(
                 file: file, location: "layers", "has \(plural(submission.layers.count, "layer")); exercise \(spec.id) allows at most \(spec.limits.layers)")
         }
-        let layers = try submission.layers.enumerated().map { l, layer in
+        if submission.headCountUnknown && spec.limits.headsPerLayer > 1 {
+            throw GraderError(
+                file: file, location: TransformerLensNames.headCountKey,
+                "a TransformerLens 4.x state dict does not say how its q/k/v/o rows split into heads, and exercise \(spec.id) allows up to \(spec.limits.headsPerLayer) heads per layer; save n_heads with it (safetensors metadata {\"n_heads\": \"2\"}, or an entry \"\(TransformerLensNames.headCountKey)\")"
+            )
+        }
+        var layers = try submission.layers.enumerated().map { l, layer in
             try buildLayer(layer, index: l, submission: submission, spec: spec)
         }
         let embeddings = try Embeddings(submission, spec: spec)
+        var heads: [(location: String, dHead: Int?)] = []
+        for (l, layer) in layers.enumerated() {
+            for (h, head) in layer.heads.enumerated() {
+                let given = submission.layers[l].heads[h].matrices
+                let factored = given["W_QK"] == nil && given["W_OV"] == nil
+                heads.append(("layers[\(l)].heads[\(h)]", factored ? head.wQ.columns : nil))
+            }
+        }
+        let scale = try AttentionScale.scale(spec, heads: heads, file: file)
+        if let divisor = submission.attentionDivisor {
+            // A TransformerLens 4.x model divides its scores by attn_scale; graded as it runs there.
+            let fold = 1 / (divisor * scale)
+            var next = heads.makeIterator()
+            for l in layers.indices {
+                for h in layers[l].heads.indices where next.next()?.dHead != nil {
+                    layers[l].heads[h].wQ = fold * layers[l].heads[h].wQ
+                    layers[l].heads[h].bQ = layers[l].heads[h].bQ.map { fold * $0 }
+                }
+            }
+        }
         return Transformer(
             wE: embeddings.wE, wPos: embeddings.wPos, wU: embeddings.wU, bU: embeddings.bU, layers: layers,
-            positional: spec.positional, causal: spec.causal, attentionScale: spec.attentionScale)
+            positional: spec.positional, causal: spec.causal, attentionScale: scale)
     }
 
     private static func buildLayer(
@@ -98,6 +124,17 @@ struct HeadBuilder {
         return ((la ?? []) + (lb ?? [])).filter { seen.insert($0).inserted }
     }
 
+    /// Refuses a dense, unlabelled matrix whose residual side is not d_model but whose other side is:
+    /// "found [4, 25], expected [25, 4] ([d_model, d_head]): transposed?", in the submission's convention.
+    private func requireOrientation(_ name: String, _ m: RawMatrix?, residualRows: Bool) throws {
+        guard let m, let shape = m.denseShape, m.names(rows: true) == nil, m.names(rows: false) == nil else { return }
+        let d = spec.layout.dModel
+        guard (residualRows ? shape[0] : shape[1]) != d, (residualRows ? shape[1] : shape[0]) == d else { return }
+        let written = anthropic ? [shape[1], shape[0]] : shape
+        let axes = (residualRows != anthropic) ? "[d_model, d_head]" : "[d_head, d_model]"
+        throw error(name, "found shape \(shapeText(written)), expected \(shapeText([written[1], written[0]])) (\(axes), d_model = \(d)): transposed?")
+    }
+
     private func checkDHead(_ names: [String], _ what: String) throws {
         if let bound = spec.limits.dHead, names.count > bound {
             throw error(nil, "\(what) uses d_head = \(names.count) dims; exercise \(spec.id) allows at most \(bound)")
@@ -106,6 +143,7 @@ struct HeadBuilder {
 
     private func buildFactored() throws -> AttentionHead {
         let (wQ, wK, wV, wO) = (try raw("W_Q"), try raw("W_K"), try raw("W_V"), try raw("W_O"))
+        for (name, m) in [("W_Q", wQ), ("W_K", wK), ("W_V", wV), ("W_O", wO)] { try requireOrientation(name, m, residualRows: name != "W_O") }
         // In TransformerLens form: W_Q, W_K, W_V are [d_model, d_head] (inner axis = columns), W_O is [d_head, d_model].
         let qk = try innerNames(("W_Q", wQ, false), ("W_K", wK, false))
         let ov = try innerNames(("W_V", wV, false), ("W_O", wO, true))

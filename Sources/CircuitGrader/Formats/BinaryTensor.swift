@@ -161,8 +161,9 @@ enum BinaryTensor {
         let count = try elementCount(of: shape, at: site)
         var values = type.decode(bytes, from: start, count: count)
         if fortranOrder { values = rowMajor(fromColumnMajor: values, shape: shape) }
-        try requireFinite(values, shape: shape, at: site)
-        return Tensor(shape: shape, values: values)
+        // TransformerLens's buffers (attn.IGNORE is −inf) are skipped by name later, so not checked here.
+        if !TransformerLensNames.isIgnoredBuffer(site.location) { try requireFinite(values, shape: shape, at: site) }
+        return Tensor(shape: shape, values: values, precision: type.precision)
     }
 
     /// Column-major (Fortran) `values` of `shape` in row-major (C) order.

@@ -1,15 +1,22 @@
 /// Reads one matrix (or vector) from CSV text: comma-separated numbers, one row per line, with an
 /// optional header row of column names and an optional first column of row names (detected when the
-/// cells are not numbers). Blank lines and lines starting with `#` are skipped.
+/// cells are not numbers). Blank lines and lines starting with `#` are skipped. Spreadsheet and pandas
+/// variants (BOM, `;` with decimal commas, position header and index) are read as `CSVDialect` says.
 public enum CSVMatrix {
     /// The matrix in `text` from `file`.
     public static func parse(_ text: String, file: String, location: String) throws -> RawMatrix {
-        var lines: [(number: Int, cells: [String])] = []
+        var data: [(number: Int, text: String)] = []
+        let text = CSVDialect.strippingByteOrderMark(text)
         for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            lines.append((i + 1, trimmed.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }))
+            data.append((i + 1, trimmed))
         }
+        let dialect = CSVDialect(lines: data.map(\.text))
+        var lines = data.map { (number: $0.number, cells: dialect.cells($0.text)) }
+        let pandas = CSVDialect.pandasPositions(lines.map(\.cells))
+        if pandas.header { lines.removeFirst() }
+        if pandas.index { lines = lines.map { ($0.number, Array($0.cells.dropFirst())) } }
         guard let first = lines.first else { throw GraderError(file: file, location: location, "the CSV file has no rows") }
         guard lines.count <= InputLimits.maxDimension + 1, first.cells.count <= InputLimits.maxDimension + 1 else {
             throw GraderError(file: file, location: location, "the CSV table is larger than \(InputLimits.maxDimension) rows or columns")

@@ -8,7 +8,7 @@ public enum JSONSubmission {
 
     /// Parses `bytes` read from `file`.
     public static func parse(_ bytes: [UInt8], file: String) throws -> Submission {
-        let root = try JSONParser.parse(bytes, file: file)
+        let root = try JSONParser.parse(bytes, file: file, pythonNonFinite: true)
         guard let object = root.object else {
             throw GraderError(file: file, "expected a JSON object with \"exercise\" and \"layers\", found \(root.typeName)")
         }
@@ -66,6 +66,8 @@ public enum JSONSubmission {
                 }
                 convention = c
             case "meta", "$comment":
+                continue
+            case let name where TransformerLensNames.isIgnoredBuffer(name):
                 continue
             default:
                 tensors.append((m.key, try JSONTensor.parse(m.value, file: file, location: m.key)))

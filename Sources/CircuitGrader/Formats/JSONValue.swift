@@ -71,10 +71,14 @@ public struct JSONParser {
     private var index = 0
     private var line = 1
     private let file: String
+    /// Whether Python's `NaN`, `Infinity` and `-Infinity` (as `json.dump` writes them) are read as numbers.
+    private var pythonNonFinite = false
 
-    /// Parses `text`; errors name `file`.
-    public static func parse(_ text: [UInt8], file: String) throws(GraderError) -> JSONValue {
+    /// Parses `text`; errors name `file`. With `pythonNonFinite`, Python's non-finite tokens become numbers
+    /// for the caller to skip (TransformerLens's `attn.IGNORE`) or refuse with the key that holds them.
+    public static func parse(_ text: [UInt8], file: String, pythonNonFinite: Bool = false) throws(GraderError) -> JSONValue {
         var parser = JSONParser(bytes: text, file: file)
+        parser.pythonNonFinite = pythonNonFinite
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -114,7 +118,13 @@ public struct JSONParser {
         case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectWord("null"); return .null
+        case UInt8(ascii: "-") where pythonNonFinite && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "I"):
+            index += 1
+            try expectWord("Infinity")
+            return .number(-.infinity)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "N") where pythonNonFinite: try expectWord("NaN"); return .number(.nan)
+        case UInt8(ascii: "I") where pythonNonFinite: try expectWord("Infinity"); return .number(.infinity)
         case UInt8(ascii: "N"), UInt8(ascii: "I"):
             throw error("NaN and Infinity are not valid numbers; every weight must be finite")
         default:

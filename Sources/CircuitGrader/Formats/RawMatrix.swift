@@ -48,7 +48,9 @@ public enum RawMatrix: Equatable, Sendable {
         let columnIndex = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         func index(_ name: String, _ table: [String: Int], _ axis: String, _ all: [String]) throws -> Int {
             guard let i = table[name] else {
-                throw fail("unknown \(axis) name \"\(name)\" (expected one of: \(all.prefix(24).joined(separator: ", "))\(all.count > 24 ? ", …" : ""))")
+                throw fail(
+                    "unknown \(axis) name \"\(name)\"\(NameSuggestion.hint(name, among: all)) (expected one of: \(all.prefix(24).joined(separator: ", "))\(all.count > 24 ? ", …" : ""))"
+                )
             }
             return i
         }
@@ -60,8 +62,9 @@ public enum RawMatrix: Equatable, Sendable {
         case .dense(let m, let rowLabels, let columnLabels):
             let expected =
                 "expected shape \(shapeText([rows.count, columns.count])) (\(plural(rows.count, rowAxis)) × \(plural(columns.count, columnAxis))), found \(shapeText(m.shape))"
-            if rowLabels == nil && m.rows != rows.count { throw fail(expected) }
-            if columnLabels == nil && m.columns != columns.count { throw fail(expected) }
+            let transposed = m.rows == columns.count && m.columns == rows.count ? ": transposed?" : ""
+            if rowLabels == nil && m.rows != rows.count { throw fail(expected + transposed) }
+            if columnLabels == nil && m.columns != columns.count { throw fail(expected + transposed) }
             let rowTargets = try rowLabels.map { try $0.map { try index($0, rowIndex, rowAxis, rows) } } ?? Array(0..<m.rows)
             let columnTargets = try columnLabels.map { try $0.map { try index($0, columnIndex, columnAxis, columns) } } ?? Array(0..<m.columns)
             for (r, tr) in rowTargets.enumerated() {
@@ -103,7 +106,7 @@ public enum RawVector: Equatable, Sendable {
             var out = [Double](repeating: 0, count: names.count)
             for (name, value) in entries {
                 guard let i = names.firstIndex(of: name) else {
-                    throw GraderError(file: file, location: location, "unknown \(axis) name \"\(name)\"")
+                    throw GraderError(file: file, location: location, "unknown \(axis) name \"\(name)\"\(NameSuggestion.hint(name, among: names))")
                 }
                 out[i] = value
             }

@@ -3,31 +3,37 @@
 ///
 /// `blocks.{l}.attn.W_Q|W_K|W_V` `[n_heads, d_model, d_head]`, `W_O` `[n_heads, d_head, d_model]`,
 /// `b_Q|b_K|b_V` `[n_heads, d_head]`, `b_O` `[d_model]`; `embed.W_E`, `pos_embed.W_pos`, `unembed.W_U`, `unembed.b_U`.
-/// The buffers `attn.mask` and `attn.IGNORE` are not weights and are skipped.
+/// The buffers `attn.mask` and `attn.IGNORE` are not weights and are skipped; TransformerLens 4.x names
+/// are read too (see `TransformerLensNames`).
 public enum StateDict {
-    static let ignoredSuffixes = [".attn.mask", ".attn.IGNORE"]
     static let embeddingKeys = ["embed.W_E": "W_E", "pos_embed.W_pos": "W_pos", "unembed.W_U": "W_U"]
 
     /// Whether `key` looks like a TransformerLens state-dict name.
     public static func isStateDictName(_ key: String) -> Bool {
         key.hasPrefix("blocks.") || key.hasPrefix("embed.") || key.hasPrefix("pos_embed.") || key.hasPrefix("unembed.")
+            || key == TransformerLensNames.headCountKey || key == TransformerLensNames.attentionScaleKey
     }
 
     /// The submission the named tensors describe.
     public static func submission(
         _ tensors: [(name: String, tensor: Tensor)], file: String, exercise: String?,
-        convention: Submission.Convention
+        convention: Submission.Convention, metadata: [String: String] = [:]
     ) throws -> Submission {
         var s = Submission(file: file)
         s.exercise = exercise
         s.convention = convention
+        let hooked = try TransformerLensNames.hookedForm(tensors, config: try .init(metadata: metadata, file: file), file: file)
+        let tensors = hooked.tensors
+        s.headCountUnknown = hooked.headCountUnknown
+        s.attentionDivisor = hooked.attentionDivisor
         var perLayer: [Int: [(String, Tensor)]] = [:]
         for (name, tensor) in tensors {
-            if ignoredSuffixes.contains(where: name.hasSuffix) { continue }
             if let short = embeddingKeys[name] {
                 s.embeddings[short] = .dense(try matrix(tensor, file: file, name: name), rowLabels: nil, columnLabels: nil)
+                s.precision[short] = tensor.precision
             } else if name == "unembed.b_U" {
                 s.bU = .dense(try vector(tensor, file: file, name: name))
+                s.precision["b_U"] = tensor.precision
             } else if let (layer, parameter) = blockParameter(name) {
                 guard layer < InputLimits.maxLayers else {
                     throw GraderError(file: file, location: name, "layer \(layer) is beyond the \(InputLimits.maxLayers) layers accepted")
@@ -61,7 +67,8 @@ public enum StateDict {
             return "LayerNorm parameters are not part of the graded model (attention-only, no LayerNorm); export with normalization_type=None"
         }
         if name.contains(".mlp.") { return "MLP parameters are not part of the graded model (attention-only)" }
-        return "unknown state-dict name (expected blocks.{l}.attn.W_Q/W_K/W_V/W_O/b_Q/b_K/b_V/b_O, embed.W_E, pos_embed.W_pos, unembed.W_U, unembed.b_U)"
+        return
+            "unknown state-dict name (expected TransformerLens 3.x blocks.{l}.attn.W_Q/W_K/W_V/W_O/b_Q/b_K/b_V/b_O, embed.W_E, pos_embed.W_pos, unembed.W_U, unembed.b_U, or 4.x blocks.{l}.attn.q/k/v/o.weight/bias, embed.weight, pos_embed.weight, unembed.weight/bias)"
     }
 
     private static func layer(_ parameters: [(String, Tensor)], index l: Int, file: String) throws -> Submission.Layer {

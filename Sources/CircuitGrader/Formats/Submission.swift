@@ -36,6 +36,14 @@ public struct Submission: Sendable {
     public var bU: RawVector?
     /// Answers to conceptual questions, by question id.
     public var answers: [String: JSONValue] = [:]
+    /// The machine epsilon of the float dtype an embedding-side matrix (`W_E`, `W_pos`, `W_U`, `b_U`) was
+    /// stored in, when narrower than float64; fixed matrices are compared with a tolerance that follows it.
+    public var precision: [String: Double] = [:]
+    /// Set when a TransformerLens 4.x file did not say its `n_heads`, so each layer was read as one head.
+    public var headCountUnknown = false
+    /// For a TransformerLens 4.x file, the `attn_scale` its native attention divides the scores by; the model
+    /// is graded as it runs there (`ModelBuilder` folds the difference from the exercise's scale into `W_Q`).
+    public var attentionDivisor: Double?
 
     public init(file: String) { self.file = file }
 

@@ -23,7 +23,8 @@ public enum SubmissionLoader {
         case "safetensors":
             let (tensors, metadata) = try SafetensorsReader.read(bytes, file: path)
             let convention = metadata["convention"].flatMap(Submission.Convention.init(rawValue:)) ?? .transformerLens
-            return try StateDict.submission(tensors, file: path, exercise: metadata["exercise"], convention: convention)
+            return try StateDict.submission(
+                tensors, file: path, exercise: metadata["exercise"], convention: convention, metadata: metadata)
         case "npy":
             throw GraderError(file: path, "a .npy file holds one array; put one .npy per matrix in a folder, or save them all with np.savez")
         case let ext:
