@@ -136,9 +136,9 @@ struct EcosystemTests {
         let r = runCLI(["grade", repoPath("Tests/CircuitGraderTests/Fixtures/class"), "--out", out, "--exercise", "current-token/nopos"])
         #expect(r.status == 0, "\(r.err)")
         let canvas = try String(contentsOfFile: out + "/canvas.csv", encoding: .utf8)
-        #expect(canvas.hasPrefix("Student,ID,SIS User ID,SIS Login ID,Section,current-token/nopos\nPoints Possible,,,,,5\n"))
+        #expect(canvas.hasPrefix("Student,ID,SIS User ID,SIS Login ID,Section,current-token/nopos\nPoints Possible,,,,,6\n"))
         let moodle = try String(contentsOfFile: out + "/moodle.csv", encoding: .utf8)
-        #expect(moodle.contains("\nalice,5\n"))
+        #expect(moodle.contains("\nalice,6\n"))
     }
 
     // MARK: JUnit and the schema check itself

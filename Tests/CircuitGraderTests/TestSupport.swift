@@ -50,3 +50,27 @@ func repoFiles(_ folder: String, suffix: String) -> [String] {
     let items = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
     return items.filter { $0.hasSuffix(suffix) }.sorted().map { (root as NSString).appendingPathComponent($0) }
 }
+
+/// Every bundled submission (references and known-bad examples) graded once at the public seed with the
+/// default domain check, computed in parallel on first use and shared by the tests that need the verdict.
+enum BundledGrades {
+    static let paths: [String] = repoFiles("submissions/reference", suffix: ".json") + repoFiles("submissions/examples", suffix: ".json")
+
+    static let reports: [String: GradeReport] = {
+        let box = ResultsBox(count: paths.count)
+        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            guard let (submission, spec, model) = try? loadModel(paths[i]) else { return }
+            box.set(i, Grader(spec: spec).grade(model, submission: submission))
+        }
+        return Dictionary(uniqueKeysWithValues: zip(paths, box.values).compactMap { p, r in r.map { (p, $0) } })
+    }()
+
+    /// A lock-guarded array filled from concurrent iterations.
+    final class ResultsBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [GradeReport?]
+        init(count: Int) { items = Array(repeating: nil, count: count) }
+        func set(_ i: Int, _ r: GradeReport) { lock.withLock { items[i] = r } }
+        var values: [GradeReport?] { lock.withLock { items } }
+    }
+}
