@@ -8,13 +8,12 @@ public enum GitHubAnnotations {
         var lines: [String] = []
         for outcome in outcomes {
             switch outcome {
-            case .graded(let r) where r.exploratory == nil:
+            case .graded(let r):
                 for f in r.families where !f.passed {
                     lines.append(
                         "::error file=\(property(r.file)),title=\(property("\(r.exercise): \(f.title)"))::\(data(f.counterexample.map(TextReport.describe) ?? "family failed"))"
                     )
                 }
-            case .graded: break
             case .error(let e, _):
                 lines.append("::error file=\(property(e.file)),title=\(property("cannot grade"))::\(data(e.description))")
             }

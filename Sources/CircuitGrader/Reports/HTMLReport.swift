@@ -27,7 +27,7 @@ public enum HTMLReport {
     }
 
     private static func header(_ r: GradeReport) -> String {
-        let verdict = r.exploratory != nil ? ("exploratory", "explored") : (r.passed ? ("pass", "passed") : ("fail", "failed"))
+        let verdict = r.passed ? ("pass", "passed") : ("fail", "failed")
         var out = "<h2>\(MarkupText.escape(r.file)): \(MarkupText.escape(r.exercise)) <span class=\"verdict \(verdict.0)\">\(verdict.1)</span> "
         out += "<span class=\"score\">\(TargetEvaluator.format(r.score))/\(TargetEvaluator.format(r.maxScore))</span></h2>\n"
         out += "<p class=\"meta\">\(MarkupText.escape(r.title)) · seed \(r.seed) · spec \(MarkupText.escape(r.specHash))</p>\n"

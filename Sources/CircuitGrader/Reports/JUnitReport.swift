@@ -12,7 +12,7 @@ public enum JUnitReport {
         for (outcome, suiteName) in zip(outcomes, names) {
             switch outcome {
             case .graded(let r):
-                let failed = r.exploratory == nil ? r.families.filter { !$0.passed }.count : 0
+                let failed = r.families.filter { !$0.passed }.count
                 tests += r.families.count
                 failures += failed
                 var body = ""
@@ -21,23 +21,22 @@ public enum JUnitReport {
                     if !f.passed {
                         let message = "\(f.correct)/\(f.total) correct" + (f.worstMargin.map { ", worst margin \(TargetEvaluator.format($0))" } ?? "")
                         let detail = f.counterexample.map(TextReport.describe) ?? message
-                        let tag = r.exploratory == nil ? "failure" : "skipped"
                         body +=
-                            "      <\(tag) type=\"\(r.exploratory == nil ? "FamilyFailed" : "Exploratory")\" message=\"\(MarkupText.escape(message))\">\(MarkupText.escape(detail))</\(tag)>\n"
+                            "      <failure type=\"FamilyFailed\" message=\"\(MarkupText.escape(message))\">\(MarkupText.escape(detail))</failure>\n"
                     }
                     body +=
                         "      <system-out>\(MarkupText.escape("accuracy \(TextReport.percent(f.accuracy)); \(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points)) points"))</system-out>\n"
                     body += "    </testcase>\n"
                 }
-                let properties =
-                    "    <properties>\n"
-                    + [
-                        ("seed", String(r.seed)), ("spec_hash", r.specHash), ("grader_version", r.graderVersion),
-                        ("score", TargetEvaluator.format(r.score)), ("max_score", TargetEvaluator.format(r.maxScore)),
-                    ]
-                    .map { "      <property name=\"\($0.0)\" value=\"\(MarkupText.escape($0.1))\"/>\n" }.joined() + "    </properties>\n"
+                let fixed: [(String, String)] = [
+                    ("seed", String(r.seed)), ("spec_hash", r.specHash), ("grader_version", r.graderVersion),
+                    ("score", TargetEvaluator.format(r.score)), ("max_score", TargetEvaluator.format(r.maxScore)),
+                ]
+                let verdicts: [(String, String)] = r.verdicts.enumerated().map { i, v in (i == 0 ? "verdict" : "verdict_\(i + 1)", v.summary) }
+                let lines = (fixed + verdicts).map { "      <property name=\"\($0.0)\" value=\"\(MarkupText.escape($0.1))\"/>\n" }
+                let properties = "    <properties>\n" + lines.joined() + "    </properties>\n"
                 suites.append(
-                    "  <testsuite name=\"\(MarkupText.escape(suiteName))\" tests=\"\(r.families.count)\" failures=\"\(failed)\" errors=\"0\" skipped=\"\(r.exploratory == nil ? 0 : r.families.filter { !$0.passed }.count)\" file=\"\(MarkupText.escape(r.file))\">\n\(properties)\(body)  </testsuite>\n"
+                    "  <testsuite name=\"\(MarkupText.escape(suiteName))\" tests=\"\(r.families.count)\" failures=\"\(failed)\" errors=\"0\" skipped=\"0\" file=\"\(MarkupText.escape(r.file))\">\n\(properties)\(body)  </testsuite>\n"
                 )
             case .error(let e, let exercise):
                 tests += 1

@@ -5,7 +5,7 @@ public enum MarkdownReport {
         for outcome in outcomes {
             switch outcome {
             case .graded(let r):
-                let verdict = r.exploratory != nil ? "exploratory" : (r.passed ? "✅ passed" : "❌ failed")
+                let verdict = (r.passed ? "✅ passed" : "❌ failed") + (r.exploratory != nil ? ", exploratory" : "")
                 out += "### `\(cell(r.file))`: \(cell(r.exercise)) (\(verdict), \(TargetEvaluator.format(r.score))/\(TargetEvaluator.format(r.maxScore)))\n\n"
                 if let reason = r.exploratory { out += "> exploratory: \(cell(reason))\n\n" }
                 out += "| family | result | correct | worst margin | counterexample |\n| --- | --- | --- | --- | --- |\n"
