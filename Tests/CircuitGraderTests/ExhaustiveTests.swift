@@ -73,19 +73,23 @@ private func graderReference(_ spec: ExerciseSpec, _ model: Transformer, maxLeng
     }
     let results = Grader(spec: spec).evaluate(cases, on: model)
     var positions = 0
+    var worst = Double.infinity
     for r in results {
         positions += 1
-        guard !r.correct, case .predict(let p, let expected) = r.target else { continue }
+        guard !r.correct, case .predict(let p, let expected) = r.target else {
+            worst = min(worst, r.margin ?? .nan)
+            continue
+        }
         let counterexample = ExhaustiveCounterexample(
             sequence: sequences[r.caseIndex], position: p, expected: expected,
             found: r.found, margin: r.margin ?? .nan)
         return ExhaustiveResult(
             exercise: spec.id, tokens: spec.vocab, maxLength: maxLength, sequences: r.caseIndex + 1,
-            positions: positions, counterexample: counterexample)
+            positions: positions, counterexample: counterexample, worstMargin: counterexample.margin)
     }
     return ExhaustiveResult(
         exercise: spec.id, tokens: spec.vocab, maxLength: maxLength, sequences: sequences.count,
-        positions: positions, counterexample: nil)
+        positions: positions, counterexample: nil, worstMargin: positions > 0 ? worst : nil)
 }
 
 /// current-token/pos's reference plus a planted head that attends to the first `window` student positions
