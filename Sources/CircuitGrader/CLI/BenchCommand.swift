@@ -23,9 +23,15 @@ enum BenchCommand {
         c.output.out("circuit-grader bench: \(cores) cores, ratios against references measured in this run\n\n")
         var failed = false
         let subject = try benchSubject(catalog, root: root)
-        let forwardResult = try forward(subject, root: root, c, failed: &failed)
-        let exhaustiveResult = try exhaustive(catalog, root: root, c, failed: &failed)
-        let checkResult = try check(subject, catalog: catalog, c, failed: &failed)
+        // Positional arguments pick sections (forward, exhaustive, check); none runs them all.
+        let sections = Set(c.args.positional)
+        func wanted(_ name: String) -> Bool { sections.isEmpty || sections.contains(name) }
+        let skipped = object([("skipped", .string("not asked for"))])
+        let forwardResult = wanted("forward") ? try forward(subject, root: root, c, failed: &failed) : skipped
+        let exhaustiveResult =
+            wanted("exhaustive") || sections.contains("walk")
+            ? try exhaustive(catalog, root: root, c, naive: wanted("exhaustive"), proof: wanted("exhaustive") || sections.contains("proof"), failed: &failed) : skipped
+        let checkResult = wanted("check") ? try check(subject, catalog: catalog, c, failed: &failed) : skipped
         let document = object([
             ("grader_version", .string(graderVersion)),
             ("cores", .number(Double(cores))),
@@ -166,34 +172,89 @@ enum BenchCommand {
 
     // MARK: (2) exhaustive verification, prefix sharing against naive
 
-    private static func exhaustive(_ catalog: ExerciseCatalog, root: String, _ c: Context, failed: inout Bool) throws -> JSONValue {
-        guard let (subject, tokens, frame) = exhaustiveFrame(catalog, root: root) else {
-            let reason = "no induction exercise with a reference and at least 5 tokens"
-            c.output.out("exhaustive: skipped, \(reason)\n")
-            return object([("skipped", .string(reason))])
+    /// One exhaustive frame timed: an exercise's reference over some tokens and lengths.
+    private struct Frame {
+        var name: String
+        var subject: Subject
+        var tokens: [String]
+        var maxLength: Int
+        var runs: Int
+    }
+
+    private static func exhaustive(
+        _ catalog: ExerciseCatalog, root: String, _ c: Context, naive: Bool, proof: Bool, failed: inout Bool
+    ) throws -> JSONValue {
+        var rows: [JSONValue] = []
+        // (a) the frame of earlier benches, with naive enumeration for the ratio and the agreement check.
+        if naive, let (subject, tokens, frame) = exhaustiveFrame(catalog, root: root) {
+            let verifier = try ExhaustiveVerifier(spec: subject.spec, model: subject.model, maxLength: 8, tokens: tokens)
+            c.output.out("exhaustive: \(frame), lengths 1-8, \(verifier.sequenceCount) sequences, prefix sharing best of 5 runs, naive best of 2\n")
+            var prefixResult = verifier.run()
+            let prefixSeconds = best(of: 5) { prefixResult = verifier.run() }
+            var naiveResult = prefixResult
+            let naiveSeconds = best(of: 2) { naiveResult = verifier.runNaive() }
+            let agree = naiveResult == prefixResult
+            if !agree { failed = true }
+            let ratio = naiveSeconds / prefixSeconds
+            let nodes = Double(verifier.sequenceCount)
+            c.output.out("  \(prefixResult.summary)\n")
+            c.output.out(
+                "  prefix sharing \(seconds(prefixSeconds)) (\(rate(nodes / prefixSeconds)) positions/s)   naive \(seconds(naiveSeconds))   naive/prefix \(format(ratio))x (target >= 4x)\(agree ? "" : "   RESULTS DIFFER")\n"
+            )
+            rows.append(
+                object([
+                    ("frame", .string(frame)), ("exercise", .string(subject.spec.id)), ("tokens", .array(tokens.map(JSONValue.string))),
+                    ("max_length", .number(8)), ("sequences", .number(Double(prefixResult.sequences))),
+                    ("positions", .number(Double(prefixResult.positions))), ("verified", .bool(prefixResult.verified)),
+                    ("summary", .string(prefixResult.summary)), ("naive_equals_prefix", .bool(agree)),
+                    ("prefix_seconds", .number(prefixSeconds)), ("naive_seconds", .number(naiveSeconds)),
+                    ("new_positions_per_second", .number(nodes / prefixSeconds)),
+                    ("ratio_naive_over_prefix", .number(ratio)), ("target_ratio", .number(4)), ("meets_target", .bool(ratio >= 4)),
+                ]))
+        } else if naive {
+            c.output.out("exhaustive: no induction exercise with a reference and at least 5 tokens\n")
         }
-        let verifier = try ExhaustiveVerifier(spec: subject.spec, model: subject.model, maxLength: 8, tokens: tokens)
-        c.output.out("exhaustive: \(frame), lengths 1-8, \(verifier.sequenceCount) sequences, prefix sharing best of 5 runs, naive best of 2\n")
-        var prefixResult = verifier.run()
-        let prefixSeconds = best(of: 5) { prefixResult = verifier.run() }
-        var naiveResult = prefixResult
-        let naiveSeconds = best(of: 2) { naiveResult = verifier.runNaive() }
-        let agree = naiveResult == prefixResult
-        if !agree { failed = true }
-        let ratio = naiveSeconds / prefixSeconds
-        c.output.out("  \(prefixResult.summary)\n")
-        c.output.out(
-            "  prefix sharing \(seconds(prefixSeconds)) (target < 2 s)   naive \(seconds(naiveSeconds))   naive/prefix \(format(ratio))x (target >= 4x)\(agree ? "" : "   RESULTS DIFFER")\n"
-        )
-        return object([
-            ("frame", .string(frame)), ("exercise", .string(subject.spec.id)), ("tokens", .array(tokens.map(JSONValue.string))),
-            ("max_length", .number(8)), ("sequences", .number(Double(prefixResult.sequences))),
-            ("positions", .number(Double(prefixResult.positions))), ("verified", .bool(prefixResult.verified)),
-            ("summary", .string(prefixResult.summary)), ("naive_equals_prefix", .bool(agree)),
-            ("prefix_seconds", .number(prefixSeconds)), ("naive_seconds", .number(naiveSeconds)),
-            ("ratio_naive_over_prefix", .number(ratio)), ("target_seconds", .number(2)), ("target_ratio", .number(4)),
-            ("meets_target", .bool(prefixSeconds < 2 && ratio >= 4)),
-        ])
+        // (b) larger frames, prefix sharing only: new positions (prefix nodes) per second.
+        var frames: [Frame] = []
+        if c.args.positional.contains("small"), let subject = try? reference(of: "induction/pos", catalog, root: root) {
+            frames.append(Frame(name: "induction/pos reference, 6 tokens, lengths 1-6 (for profilers)", subject: subject, tokens: subject.spec.vocab, maxLength: 6, runs: 1))
+            return .array(try exhaustiveFrames(frames, c))
+        }
+        if let subject = try? reference(of: "previous-token/nopos", catalog, root: root) {
+            frames.append(Frame(name: "previous-token/nopos reference, 4 tokens, lengths 1-11", subject: subject, tokens: subject.spec.vocab, maxLength: 11, runs: 3))
+        }
+        if let subject = try? reference(of: "induction/pos", catalog, root: root) {
+            frames.append(Frame(name: "induction/pos reference (the induction frame), 6 tokens, lengths 1-8", subject: subject, tokens: subject.spec.vocab, maxLength: 8, runs: 3))
+            if proof {
+                frames.append(Frame(name: "whole-domain proof of induction/pos's reference, 6 tokens, lengths 1-11", subject: subject, tokens: subject.spec.vocab, maxLength: 11, runs: 1))
+            }
+        }
+        return .array(rows + (try exhaustiveFrames(frames, c)))
+    }
+
+    /// Times `frames`: new positions (prefix nodes) per second of `run()`.
+    private static func exhaustiveFrames(_ frames: [Frame], _ c: Context) throws -> [JSONValue] {
+        var rows: [JSONValue] = []
+        for frame in frames {
+            let verifier = try ExhaustiveVerifier(
+                spec: frame.subject.spec, model: frame.subject.model, maxLength: frame.maxLength, limit: Int.max, tokens: frame.tokens)
+            let estimate = ExhaustiveVerifier.estimatedSeconds(spec: frame.subject.spec, model: frame.subject.model, maxLength: frame.maxLength, tokens: frame.tokens)
+            let nodes = Double(ExhaustiveVerifier.sequenceCount(alphabet: frame.tokens.count, maxLength: frame.maxLength))
+            c.output.out("exhaustive: \(frame.name), \(Int(nodes)) prefix nodes, best of \(frame.runs) (estimate \(seconds(estimate)))\n")
+            var result = verifier.run()
+            let time = frame.runs == 1 ? best(of: 1) { result = verifier.run() } : best(of: frame.runs) { result = verifier.run() }
+            c.output.out("  \(result.summary)\n  \(seconds(time)): \(rate(nodes / time)) new positions/s (target >= 20 M/s on the induction frame)\n")
+            rows.append(
+                object([
+                    ("frame", .string(frame.name)), ("exercise", .string(frame.subject.spec.id)),
+                    ("tokens", .array(frame.tokens.map(JSONValue.string))), ("max_length", .number(Double(frame.maxLength))),
+                    ("prefix_nodes", .number(nodes)), ("sequences", .number(Double(result.sequences))),
+                    ("positions", .number(Double(result.positions))), ("verified", .bool(result.verified)),
+                    ("summary", .string(result.summary)), ("seconds", .number(time)), ("estimated_seconds", .number(estimate)),
+                    ("new_positions_per_second", .number(nodes / time)),
+                ]))
+        }
+        return rows
     }
 
     /// An induction exercise with a reference over 5 tokens: one whose vocabulary has exactly 5 if there is
@@ -276,4 +337,5 @@ enum BenchCommand {
     private static func format(_ x: Double) -> String { String(format: "%.2f", x) }
     private static func milliseconds(_ s: Double) -> String { String(format: "%.1f ms", s * 1000) }
     private static func seconds(_ s: Double) -> String { String(format: "%.3f s", s) }
+    private static func rate(_ r: Double) -> String { String(format: "%.2f M", r / 1e6) }
 }

@@ -50,8 +50,9 @@ final class FirstLayerTables: @unchecked Sendable {
     /// The most doubles the score table may hold (8 MiB).
     static let scoreLimit = 1 << 20
 
-    /// Tables for `tokens` (rows of `W_E`) at positions `0..<capacity`.
-    init(_ model: PackedModel, capacity: Int, tokens: [Int]) {
+    /// Tables for `tokens` (rows of `W_E`) at positions `0..<capacity`; the score table only when
+    /// `tabulatingScores` (and small enough).
+    init(_ model: PackedModel, capacity: Int, tokens: [Int], tabulatingScores: Bool = true) {
         self.model = model
         self.capacity = capacity
         var slotOf = [Int](repeating: -1, count: model.dVocab)
@@ -93,7 +94,7 @@ final class FirstLayerTables: @unchecked Sendable {
                 }
             }
         }
-        if !columns.isEmpty, columns.count * cells * cells <= Self.scoreLimit {
+        if tabulatingScores, !columns.isEmpty, columns.count * cells * cells <= Self.scoreLimit {
             let table = ScratchBuffer<Double>(count: columns.count * cells * cells)
             for (h, head) in columns.enumerated() {
                 for a in 0..<cells {

@@ -37,6 +37,23 @@ struct PrefixWalk {
         expected = labels.map(grading.outputIndex)
     }
 
+    /// `Margin.logitGap` of a row in place, step for step (the same comparisons in the same order).
+    @inline(__always)
+    static func logitGap(_ row: UnsafePointer<Double>, _ n: Int, expected y: Int) -> Double {
+        for j in 0..<n where !row[j].isFinite { return -1 }
+        var best = -Double.infinity, low = Double.infinity, high = -Double.infinity
+        for j in 0..<n {
+            let l = row[j]
+            low = min(low, l)
+            high = max(high, l)
+            if j != y { best = max(best, l) }
+        }
+        let range = high - low
+        guard range > 0 else { return 0 }
+        if best == -.infinity { return 1 }
+        return (row[y] - best) / range
+    }
+
     func run() -> ExhaustiveResult {
         let plan = TaskPlan(alphabet: verifier.tokens.count, maxLength: verifier.maxLength)
         let outcomes = UnsafeSendableBox<ExhaustiveTally>(count: plan.count)
@@ -140,7 +157,7 @@ private struct TaskWalker {
             tally.positions += inner[t] + (lastGraded ? 1 : 0)
         }
         guard domain ? lastGraded : innerGraded else { return true }
-        let margin = Self.logitGap(forward.logits(at: t + offset), nOutputs, expected: walk.expected[id])
+        let margin = PrefixWalk.logitGap(forward.logits(at: t + offset), nOutputs, expected: walk.expected[id])
         if margin > 0 {
             if margin < tally.worstMargin { tally.worstMargin = margin }
             return true
@@ -169,7 +186,7 @@ private struct TaskWalker {
         for t in names.indices {
             guard let label = walk.verifier.rule.label(names, at: t), walk.grading.graded(t, count: depth, label: label) else { continue }
             tally.positions += 1
-            let margin = Self.logitGap(forward.logits(at: t + offset), nOutputs, expected: walk.grading.outputIndex(label))
+            let margin = PrefixWalk.logitGap(forward.logits(at: t + offset), nOutputs, expected: walk.grading.outputIndex(label))
             if margin > 0 {
                 if margin < tally.worstMargin { tally.worstMargin = margin }
                 continue
@@ -187,23 +204,6 @@ private struct TaskWalker {
         if sequence.count < minLength { sequence += Array(repeating: walk.verifier.tokens[0], count: minLength - sequence.count) }
         let margin = Margin.logitGap(row, expected: walk.grading.outputIndex(label))
         return walk.grading.counterexample(row, margin: margin, label: label, sequence: sequence, position: t)
-    }
-
-    /// `Margin.logitGap` of a row in place, step for step (the same comparisons in the same order).
-    @inline(__always)
-    static func logitGap(_ row: UnsafePointer<Double>, _ n: Int, expected y: Int) -> Double {
-        for j in 0..<n where !row[j].isFinite { return -1 }
-        var best = -Double.infinity, low = Double.infinity, high = -Double.infinity
-        for j in 0..<n {
-            let l = row[j]
-            low = min(low, l)
-            high = max(high, l)
-            if j != y { best = max(best, l) }
-        }
-        let range = high - low
-        guard range > 0 else { return 0 }
-        if best == -.infinity { return 1 }
-        return (row[y] - best) / range
     }
 }
 
