@@ -55,4 +55,17 @@ extension ExhaustiveVerifier {
         }
         return positions * work / (model.causal ? nominalWalkRate : nominalWholeSequenceRate)
     }
+
+    /// Multiply-adds of one position of the dense forward pass (what NumPy computes) when it sees `keys`
+    /// positions: every head's projections, scores, pattern · v and W_O, and W_U.
+    public static func multiplyAdds(model: Transformer, keys: Double) -> Double {
+        var work = Double(model.dModel * model.wU.columns)
+        for layer in model.layers {
+            for head in layer.heads {
+                let dValue = head.wV.columns
+                work += Double(model.dModel * (2 * head.dHead + dValue) + dValue * model.dModel) + keys * Double(head.dHead + dValue)
+            }
+        }
+        return work
+    }
 }
