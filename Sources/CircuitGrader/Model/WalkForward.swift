@@ -10,7 +10,8 @@ import Foundation
 //     at +0 is never changed by adding ±0 (ForwardKernels.swift); a key with a non-finite entry gets every term;
 //   - pattern · v skips, for a finite weight, the entries where v[c] is ±0, for the same reason (a non-finite
 //     weight gets every entry, as ForwardKernels.rowTimes does);
-//   - exp of an argument seen before is read from a small cache (the same input gives the same bits).
+//   - exp of an argument seen before is read from a small cache, and e / total of an e just divided is reused
+//     (the same inputs give the same bits).
 // Everything else (the softmax's order, W_O, the residual sums, b_O, the later layers' projections, W_U) calls
 // the very kernels ForwardState calls. Tests: PrefixWalkTests.swift (bit for bit against `forward`).
 //
@@ -156,6 +157,15 @@ final class WalkForward {
     private let qCounts: ScratchBuffer<Int>
     /// Table row of each position's (token, position) pair.
     private let cellOf: ScratchBuffer<Int>
+    /// The tables' buffers, read without touching a reference count in the hot loop.
+    private let firstHeads: UnsafeMutablePointer<FirstLayerTables.HeadColumns>
+    private let firstHeadCount: Int
+    private let slotOf: UnsafeMutablePointer<Int>
+    private let tableRows: UnsafePointer<Double>, tableWidth: Int, tableCells: Int, tableStride: Int
+    private let tableKFinite: UnsafePointer<UInt8>
+    private let tableVList: UnsafePointer<Int32>, tableVCount: UnsafePointer<Int32>
+    private let tableQList: UnsafePointer<Int32>, tableQCount: UnsafePointer<Int32>
+    private let tableScores: UnsafePointer<Double>?
     /// exp of recent arguments: `expKeys[i]` is an argument's bit pattern (a NaN pattern when empty).
     private let expKeys: ScratchBuffer<UInt64>
     private let expValues: ScratchBuffer<Double>
@@ -208,6 +218,21 @@ final class WalkForward {
         expKeys = ScratchBuffer(count: Self.expSlots)
         expValues = ScratchBuffer(count: Self.expSlots)
         expKeys.pointer.update(repeating: Self.emptyKey, count: Self.expSlots)
+        firstHeadCount = tables.heads.count
+        firstHeads = .allocate(capacity: max(1, tables.heads.count))
+        _ = UnsafeMutableBufferPointer(start: firstHeads, count: tables.heads.count).initialize(from: tables.heads)
+        slotOf = .allocate(capacity: max(1, tables.slotOf.count))
+        _ = UnsafeMutableBufferPointer(start: slotOf, count: tables.slotOf.count).initialize(from: tables.slotOf)
+        tableRows = UnsafePointer(tables.rows.pointer)
+        tableWidth = tables.width
+        tableCells = tables.cells
+        tableStride = tables.stride
+        tableKFinite = UnsafePointer(tables.kFinite.pointer)
+        tableVList = UnsafePointer(tables.vList.pointer)
+        tableVCount = UnsafePointer(tables.vCount.pointer)
+        tableQList = UnsafePointer(tables.qList.pointer)
+        tableQCount = UnsafePointer(tables.qCount.pointer)
+        tableScores = tables.scores.map { UnsafePointer($0.pointer) }
         // Later heads' rows never move: point at them once.
         let base = UnsafePointer(doubles.pointer)
         let intBase = UnsafePointer(ints.pointer)
@@ -239,6 +264,8 @@ final class WalkForward {
         vLists.deallocate()
         qRows.deallocate()
         qLists.deallocate()
+        firstHeads.deallocate()
+        slotOf.deallocate()
     }
 
     /// Forgets positions `n...`; later pushes recompute them.
@@ -258,21 +285,21 @@ final class WalkForward {
     func push(_ token: Int) {
         let p = count
         precondition(p < capacity, "the walk already holds \(capacity) positions")
-        let slot = tables.slotOf[token]
-        precondition(slot >= 0, "token \(token) is not in the walk's tables")
-        let cell = slot * capacity + p
+        precondition(token >= 0 && token < model.dVocab && slotOf[token] >= 0, "token \(token) is not in the walk's tables")
+        let cell = slotOf[token] &* capacity &+ p
         cellOf.pointer[p] = cell
-        let x0 = UnsafePointer(tables.rows.pointer + cell * tables.width)
-        for (h, head) in tables.heads.enumerated() {
-            let i = h * tables.cells + cell, slot = h * capacity + p
+        let x0 = tableRows + cell &* tableWidth
+        for h in 0..<firstHeadCount {
+            let head = firstHeads[h]
+            let i = h &* tableCells &+ cell, slot = h &* capacity &+ p
             kRows[slot] = x0 + head.k
             vRows[slot] = x0 + head.v
-            vLists[slot] = UnsafePointer(tables.vList.pointer + i * tables.stride)
-            vCounts.pointer[slot] = Int(tables.vCount.pointer[i])
-            kFinite.pointer[slot] = tables.kFinite.pointer[i]
+            vLists[slot] = tableVList + i &* tableStride
+            vCounts.pointer[slot] = Int(tableVCount[i])
+            kFinite.pointer[slot] = tableKFinite[i]
             qRows[h] = x0 + head.q
-            qLists[h] = UnsafePointer(tables.qList.pointer + i * tables.stride)
-            qCounts.pointer[h] = Int(tables.qCount.pointer[i])
+            qLists[h] = tableQList + i &* tableStride
+            qCounts.pointer[h] = Int(tableQCount[i])
         }
         for l in 0..<layerCount {
             let x = l == 0 ? x0 : UnsafePointer(residual(l, p))
@@ -335,10 +362,11 @@ final class WalkForward {
             let head = m.heads[h], base = h * c
             // Scores, and their maximum (attentionRow's first loop).
             var maxScore = -Double.infinity
-            if l == 0, let table = tables.scores {
-                let row = UnsafePointer(table.pointer + (h * tables.cells + cellOf.pointer[p]) * tables.cells)
+            if l == 0, let table = tableScores {
+                let row = table + (h &* tableCells &+ cellOf.pointer[p]) &* tableCells
+                let cells = cellOf.pointer
                 for j in 0..<visible {
-                    let s = row[cellOf.pointer[j]]
+                    let s = row[cells[j]]
                     weights[j] = s
                     if s > maxScore { maxScore = s }
                 }
@@ -383,7 +411,17 @@ final class WalkForward {
                 weights[j] = e
                 total += e
             }
-            for j in 0..<visible { weights[j] = weights[j] / total }
+            // e / total, reusing the quotient of an equal e (same bits in, same bits out): hand-written heads
+            // give most keys one of a few weights.
+            var lastE: UInt64 = Double.nan.bitPattern | 1, lastWeight = Double.nan
+            for j in 0..<visible {
+                let e = weights[j]
+                if e.bitPattern != lastE || e.isNaN {
+                    lastE = e.bitPattern
+                    lastWeight = e / total
+                }
+                weights[j] = lastWeight
+            }
             // z = pattern v  [dValue], skipping the ±0 products of a finite weight.
             let dValue = head.dValue
             z.update(repeating: 0, count: dValue)

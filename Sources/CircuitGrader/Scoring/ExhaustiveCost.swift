@@ -11,18 +11,23 @@
 //   seconds = work / rate, with the rates below.
 
 extension ExhaustiveVerifier {
-    /// Multiply-adds per second of the prefix-sharing walk, both cores: calibrated with `circuit-grader bench`
-    /// on the 2-core machine (2026-12-01: the induction frame, induction/pos's reference over 6 tokens to
-    /// length 8, and previous-token/nopos's over 4 to length 11 ran at 1.0e9 to 1.4e9 of these units per
-    /// second under the load of other builds; the slower end is taken, so estimates err long).
-    public static let nominalWalkRate = 1.0e9
+    /// Work units (multiply-adds, see above) per second of the prefix-sharing walk on both cores: calibrated
+    /// with `circuit-grader bench walk` on the 2-core machine on 2026-12-01, where previous-token/nopos's
+    /// reference over 4 tokens to length 11 and induction/pos's over 6 to length 8 ran at 0.84e9 to 0.90e9
+    /// units per second (estimate / measured time at a rate of 1e9) while other builds kept the load near 14;
+    /// the slower end, rounded down, so that estimates err long. The machine unloaded runs 2-3x faster.
+    public static let nominalWalkRate = 0.8e9
     /// The same for whole sequences through `forward(batch:)` (models without a causal mask), which computes
-    /// every layer of every position of every sequence: calibrated in the same runs.
-    public static let nominalWholeSequenceRate = 0.5e9
-    /// Work per key for the softmax (exp, mostly cached, and a division).
-    static let softmaxWork = 4.0
+    /// every layer of every position of every sequence, in batches: taken as half the walk's rate (naive
+    /// enumeration of a causal frame, which runs the same way, measured 0.4x to 0.6x of it per unit of work).
+    public static let nominalWholeSequenceRate = 0.4e9
+    /// Work per key and head besides its multiply-adds: the softmax (exp, mostly cached, a division) and the
+    /// loops' bookkeeping.
+    static let softmaxWork = 12.0
+    /// Fixed work per head and position (setting up its rows, W_O's entry list, the residual sum).
+    static let headOverhead = 60.0
     /// Fixed work per position: the walk's bookkeeping, the labels and the margin.
-    static let positionOverhead = 40.0
+    static let positionOverhead = 150.0
 
     /// The estimated wall time, in seconds, of `run()` on `model` for every sequence over `tokens` (the spec's
     /// vocabulary by default) of lengths up to `maxLength` (the spec's longest by default): deterministic,
@@ -49,7 +54,7 @@ extension ExhaustiveVerifier {
         var work = positionOverhead + nonZeros(model.wU) + Double(model.dModel * (model.layers.count + 1))
         for (l, layer) in model.layers.enumerated() {
             for head in layer.heads {
-                work += visible * (Double(head.dHead + head.wV.columns) + softmaxWork) + nonZeros(head.wO)
+                work += visible * (Double(head.dHead + head.wV.columns) + softmaxWork) + nonZeros(head.wO) + headOverhead
                 if l > 0 || !model.causal { work += nonZeros(head.wQ) + nonZeros(head.wK) + nonZeros(head.wV) }
             }
         }
