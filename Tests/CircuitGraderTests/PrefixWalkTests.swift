@@ -1,6 +1,6 @@
 // Tests of the exhaustive walk's own pieces against the plain ones they replace: WalkForward (Model/WalkForward.swift)
 // against `Transformer.forward` bit for bit, PrefixLabels against `PredictionRule.label` on every sequence, the
-// in-place margin against `Margin.logitGap`, and `ExhaustiveVerifier.run()` against a plain enumeration written
+// and `ExhaustiveVerifier.run()` against a plain enumeration written
 // here (every sequence of the domain through `forward`, labelled by the rule, graded by `Margin.logitGap`), in
 // every positional mode, with and without the mask, biases, several layers and heads, special values, and every
 // choice of minimum length and graded positions.
@@ -60,21 +60,6 @@ private func randomModel(
         wPos: positional == .none ? nil : matrix(8, dModel, sparse: sparse, &rng),
         wU: matrix(dModel, outputs, sparse: sparse, &rng), bU: values(outputs, sparse: sparse, special: false, &rng),
         layers: layers, positional: positional, causal: causal, attentionScale: 0.7)
-}
-
-private func bits(_ values: some Sequence<Double>) -> [UInt64] { values.map(\.bitPattern) }
-
-/// Every sequence over `0..<alphabet` of lengths `1...maxLength`, in enumeration order (prefix first).
-private func preorder(alphabet: Int, maxLength: Int) -> [[Int]] {
-    var out: [[Int]] = []
-    func visit(_ prefix: [Int]) {
-        for token in 0..<alphabet {
-            out.append(prefix + [token])
-            if prefix.count + 1 < maxLength { visit(prefix + [token]) }
-        }
-    }
-    visit([])
-    return out
 }
 
 /// `spec` with `rule` as its only rule.
@@ -156,19 +141,12 @@ struct PrefixWalkTests {
                         seed: seed, positional: positional, heads: heads, biases: biases, sparse: seed % 2 == 0, special: seed % 4 == 3)
                     let tables = FirstLayerTables(PackedModel(model), capacity: 8, tokens: [0, 1, 2, 3, 4], tabulatingScores: tabulating)
                     let walk = WalkForward(tables)
-                    var tokens: [Int] = []
-                    for _ in 0..<12 {
-                        let kept = Int.random(in: 0...tokens.count, using: &rng)
-                        tokens = Array(tokens.prefix(kept))
-                        while tokens.isEmpty || (tokens.count < 8 && Int.random(in: 0..<4, using: &rng) > 0) {
-                            tokens.append(Int.random(in: 0..<5, using: &rng))
-                        }
+                    forEachEdit(rounds: 12, maxLength: 8, alphabet: 5, &rng) { kept, tokens in
                         walk.truncate(to: min(kept, walk.count))
                         for token in tokens[walk.count...] { walk.push(token) }
                         let whole = model.forward(tokens).logits
                         for p in tokens.indices {
-                            let row = UnsafeBufferPointer(start: walk.logits(at: p), count: whole.columns)
-                            if bits(row) != bits(whole.row(p)) {
+                            if bits(walk.logits(at: p)) != bits(whole.row(p)) {
                                 mismatches.append("seed \(seed) heads \(heads) biases \(biases) table \(tabulating) \(tokens) position \(p)")
                             }
                         }
@@ -177,24 +155,6 @@ struct PrefixWalkTests {
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(3))")
-    }
-
-    @Test("the in-place margin is Margin.logitGap bit for bit, special values included")
-    func inPlaceMargin() {
-        var rng = SeededRandom(seed: 5)
-        let specials: [Double] = [0, -0.0, 1, -1, 0.5, .infinity, -.infinity, .nan, 1e308, -1e308, 3]
-        var rows: [[Double]] = [[0, 0, 0], [-0.0, 0, -0.0], [1, 1, 1], [2, 1], [1], [], [1e308, -1e308, 0]]
-        for _ in 0..<2000 {
-            rows.append((0..<Int.random(in: 1...5, using: &rng)).map { _ in specials[Int.random(in: 0..<specials.count, using: &rng)] })
-        }
-        for row in rows where !row.isEmpty {
-            for y in row.indices {
-                let inPlace = row.withUnsafeBufferPointer { buffer in
-                    buffer.baseAddress.map { PrefixWalk.logitGap($0, row.count, expected: y) } ?? .nan
-                }
-                #expect(inPlace.bitPattern == Margin.logitGap(row[...], expected: y).bitPattern, "\(row) expected \(y)")
-            }
-        }
     }
 
     // MARK: labels

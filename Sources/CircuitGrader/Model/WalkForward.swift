@@ -19,7 +19,7 @@ import Foundation
 //   residual[l]  [capacity, dModel]                  l = 1...layers (layer 0's input is a table row)
 //   q, k, v      [capacity, dHead], [capacity, dValue] per head of a layer >= 1 (layer 0's are table rows)
 //   per head and position: pointers to the k and v rows, v's non-zero entries, whether k is all finite
-//   logits       [capacity, nOutputs]
+//   logits       [capacity, nOutputs]   (an array, so that Margin.logitGap reads its rows in place)
 
 /// The first layer's inputs of every (token, position) pair a walk uses, and the first layer's scores of every
 /// two pairs: computed once, then only read (from any number of threads).
@@ -138,10 +138,12 @@ final class WalkForward {
     /// The first head of layer 1 (the heads of layer 0 are `0..<firstLaterHead`).
     private let firstLaterHead: Int
     private let doubles: ScratchBuffer<Double>
+    /// Logits of every position, `[capacity, nOutputs]`.
+    private var logitRows: [Double]
     private let ints: ScratchBuffer<Int32>
     // Offsets in `doubles`.
     private let residualBase: Int, laterHeadBase: Int, weightsBase: Int, zBase: Int, outBase: Int,
-        qkInputBase: Int, zerosBase: Int, logitsBase: Int
+        qkInputBase: Int, zerosBase: Int
     // Offsets in `ints`.
     private let entriesBase: Int, qkEntriesBase: Int, zEntriesBase: Int, laterListBase: Int, queryListBase: Int
     /// Per head and position (`h * capacity + p`): the k row, the v row, v's non-zero entries and their count,
@@ -197,7 +199,7 @@ final class WalkForward {
         outBase = takeDoubles(d)
         qkInputBase = takeDoubles(d)
         zerosBase = takeDoubles(d)
-        logitsBase = takeDoubles(c * m.nOutputs)
+        logitRows = Array(repeating: 0, count: c * m.nOutputs)
         entriesBase = takeInts(d)
         qkEntriesBase = takeInts(d)
         zEntriesBase = takeInts(max(1, m.maxHead))
@@ -277,8 +279,9 @@ final class WalkForward {
 
     /// The logits of computed position `p`, `[nOutputs]`.
     @inline(__always)
-    func logits(at p: Int) -> UnsafePointer<Double> {
-        UnsafePointer(doubles.pointer + logitsBase + p * model.nOutputs)
+    func logits(at p: Int) -> ArraySlice<Double> {
+        let n = model.nOutputs
+        return logitRows[(p &* n)..<((p &+ 1) &* n)]
     }
 
     /// Computes position `count` for `token` (a tabulated row of `W_E`) through every layer and appends it.
@@ -309,9 +312,12 @@ final class WalkForward {
         // unembed: logits[p] = residual[layers][p] W_U + b_U
         let m = model
         let final = layerCount == 0 ? x0 : UnsafePointer(residual(layerCount, p))
-        let row = doubles.pointer + logitsBase + p * m.nOutputs
-        m.times(final, m.wU, entries: ints.pointer + entriesBase, into: row)
-        if let bU = m.bU { ForwardKernels.add(m.at(bU), m.nOutputs, to: row) }
+        let entries = ints.pointer + entriesBase
+        logitRows.withUnsafeMutableBufferPointer { rows in
+            guard let row = rows.baseAddress.map({ $0 + p * m.nOutputs }) else { return }
+            m.times(final, m.wU, entries: entries, into: row)
+            if let bU = m.bU { ForwardKernels.add(m.at(bU), m.nOutputs, to: row) }
+        }
         count = p + 1
     }
 
@@ -388,40 +394,8 @@ final class WalkForward {
                     if s > maxScore { maxScore = s }
                 }
             }
-            // Softmax (attentionRow's second and third loops).
-            var total = 0.0
-            var lastArgument = Double.nan, lastExp = Double.nan
-            for j in 0..<visible {
-                let s = weights[j]
-                let e: Double
-                if maxScore == .infinity {
-                    e = s == .infinity ? 1 : 0
-                } else if s == -.infinity {
-                    e = 0
-                } else if s == maxScore {
-                    e = 1
-                } else {
-                    let argument = s - maxScore
-                    if argument != lastArgument {
-                        lastArgument = argument
-                        lastExp = cachedExp(argument)
-                    }
-                    e = lastExp
-                }
-                weights[j] = e
-                total += e
-            }
-            // e / total, reusing the quotient of an equal e (same bits in, same bits out): hand-written heads
-            // give most keys one of a few weights.
-            var lastE: UInt64 = Double.nan.bitPattern | 1, lastWeight = Double.nan
-            for j in 0..<visible {
-                let e = weights[j]
-                if e.bitPattern != lastE || e.isNaN {
-                    lastE = e.bitPattern
-                    lastWeight = e / total
-                }
-                weights[j] = lastWeight
-            }
+            // Softmax (attentionRow's), exp from the cache.
+            _ = ForwardKernels.softmax(weights, visible, maxScore: maxScore, exp: { cachedExp($0) })
             // z = pattern v  [dValue], skipping the ±0 products of a finite weight.
             let dValue = head.dValue
             z.update(repeating: 0, count: dValue)

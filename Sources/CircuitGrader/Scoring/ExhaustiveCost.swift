@@ -18,8 +18,8 @@ extension ExhaustiveVerifier {
     /// the slower end, rounded down, so that estimates err long. The machine unloaded runs 2-3x faster.
     public static let nominalWalkRate = 0.8e9
     /// The same for whole sequences through `forward(batch:)` (models without a causal mask), which computes
-    /// every layer of every position of every sequence, in batches: taken as half the walk's rate (naive
-    /// enumeration of a causal frame, which runs the same way, measured 0.4x to 0.6x of it per unit of work).
+    /// every layer of every position of every sequence, in batches: taken as half the walk's rate, a guess
+    /// that errs long (not calibrated separately; the bench's naive timing is the closest measurement).
     public static let nominalWholeSequenceRate = 0.4e9
     /// Work per key and head besides its multiply-adds: the softmax (exp, mostly cached, a division) and the
     /// loops' bookkeeping.

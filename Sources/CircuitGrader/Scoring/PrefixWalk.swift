@@ -37,23 +37,6 @@ struct PrefixWalk {
         expected = labels.map(grading.outputIndex)
     }
 
-    /// `Margin.logitGap` of a row in place, step for step (the same comparisons in the same order).
-    @inline(__always)
-    static func logitGap(_ row: UnsafePointer<Double>, _ n: Int, expected y: Int) -> Double {
-        for j in 0..<n where !row[j].isFinite { return -1 }
-        var best = -Double.infinity, low = Double.infinity, high = -Double.infinity
-        for j in 0..<n {
-            let l = row[j]
-            low = min(low, l)
-            high = max(high, l)
-            if j != y { best = max(best, l) }
-        }
-        let range = high - low
-        guard range > 0 else { return 0 }
-        if best == -.infinity { return 1 }
-        return (row[y] - best) / range
-    }
-
     func run() -> ExhaustiveResult {
         let plan = TaskPlan(alphabet: verifier.tokens.count, maxLength: verifier.maxLength)
         let outcomes = UnsafeSendableBox<ExhaustiveTally>(count: plan.count)
@@ -118,7 +101,7 @@ struct PrefixWalk {
 private struct TaskWalker {
     let walk: PrefixWalk
     let forward: WalkForward
-    let offset: Int, minLength: Int, nOutputs: Int
+    let offset: Int, minLength: Int
     var labels: PrefixLabels?
     /// inner[d]: positions among the first d graded as inner positions (prefix rules).
     var inner: [Int]
@@ -133,7 +116,6 @@ private struct TaskWalker {
         for token in walk.grading.bos { forward.push(token) }
         offset = walk.grading.offset
         minLength = walk.verifier.minLength
-        nOutputs = forward.model.nOutputs
         labels = PrefixLabels(walk.verifier.rule, tokens: walk.verifier.tokens, maxLength: walk.verifier.maxLength)
         inner = [Int](repeating: 0, count: walk.verifier.maxLength + 1)
         path = [Int](repeating: 0, count: walk.verifier.maxLength)
@@ -157,7 +139,7 @@ private struct TaskWalker {
             tally.positions += inner[t] + (lastGraded ? 1 : 0)
         }
         guard domain ? lastGraded : innerGraded else { return true }
-        let margin = PrefixWalk.logitGap(forward.logits(at: t + offset), nOutputs, expected: walk.expected[id])
+        let margin = Margin.logitGap(forward.logits(at: t + offset), expected: walk.expected[id])
         if margin > 0 {
             if margin < tally.worstMargin { tally.worstMargin = margin }
             return true
@@ -186,7 +168,7 @@ private struct TaskWalker {
         for t in names.indices {
             guard let label = walk.verifier.rule.label(names, at: t), walk.grading.graded(t, count: depth, label: label) else { continue }
             tally.positions += 1
-            let margin = PrefixWalk.logitGap(forward.logits(at: t + offset), nOutputs, expected: walk.grading.outputIndex(label))
+            let margin = Margin.logitGap(forward.logits(at: t + offset), expected: walk.grading.outputIndex(label))
             if margin > 0 {
                 if margin < tally.worstMargin { tally.worstMargin = margin }
                 continue
@@ -199,7 +181,7 @@ private struct TaskWalker {
 
     /// The counterexample at position `t` of the node: its sequence, completed to minLength with first tokens.
     private func counterexample(_ t: Int, label: String) -> ExhaustiveCounterexample {
-        let row = Array(UnsafeBufferPointer(start: forward.logits(at: t + offset), count: nOutputs))[...]
+        let row = forward.logits(at: t + offset)
         var sequence = path[0..<depth].map { walk.verifier.tokens[$0] }
         if sequence.count < minLength { sequence += Array(repeating: walk.verifier.tokens[0], count: minLength - sequence.count) }
         let margin = Margin.logitGap(row, expected: walk.grading.outputIndex(label))
