@@ -12,15 +12,15 @@
 
 extension ExhaustiveVerifier {
     /// Work units (multiply-adds, see above) per second of the prefix-sharing walk on both cores: calibrated
-    /// with `circuit-grader bench walk` on the 2-core machine on 2026-12-01, where previous-token/nopos's
-    /// reference over 4 tokens to length 11 and induction/pos's over 6 to length 8 ran at 0.84e9 to 0.90e9
-    /// units per second (estimate / measured time at a rate of 1e9) while other builds kept the load near 14;
-    /// the slower end, rounded down, so that estimates err long. The machine unloaded runs 2-3x faster.
-    public static let nominalWalkRate = 0.8e9
+    /// with `circuit-grader bench` on the 2-core machine on 2026-12-01 (five runs while other builds kept the
+    /// load at 9 to 15): previous-token/nopos's reference over 4 tokens to length 11 ran at 0.69e9 to 0.94e9
+    /// units per second, induction/pos's over 6 to length 8 at 0.50e9 to 0.64e9. The slowest is taken, so
+    /// that estimates err long; the machine unloaded runs faster.
+    public static let nominalWalkRate = 0.5e9
     /// The same for whole sequences through `forward(batch:)` (models without a causal mask), which computes
     /// every layer of every position of every sequence, in batches: taken as half the walk's rate, a guess
     /// that errs long (not calibrated separately; the bench's naive timing is the closest measurement).
-    public static let nominalWholeSequenceRate = 0.4e9
+    public static let nominalWholeSequenceRate = 0.25e9
     /// Work per key and head besides its multiply-adds: the softmax (exp, mostly cached, a division) and the
     /// loops' bookkeeping.
     static let softmaxWork = 12.0
