@@ -132,7 +132,7 @@ struct PrefixWalkTests {
     func walkForwardMatchesForward(positional: PositionalMode) {
         var rng = SeededRandom(seed: 2024)
         var mismatches: [String] = []
-        let shapes: [[Int]] = [[1], [2, 2], [1, 0, 3], [3, 1]]
+        let shapes: [[Int]] = [[1], [2, 2], [1, 0, 3], [3, 1], [], [0, 2]]
         for seed in UInt64(1)...8 {
             for biases in [false, true] {
                 for tabulating in [true, false] {
