@@ -44,10 +44,10 @@ private func randomModel(
         layers: layers, positional: positional, causal: causal, attentionScale: 0.8)
 }
 
-private func bits(_ values: some Sequence<Double>) -> [UInt64] { values.map(\.bitPattern) }
+func bits(_ values: some Sequence<Double>) -> [UInt64] { values.map(\.bitPattern) }
 
 /// Every sequence over `0..<alphabet` of lengths `1...maxLength`, in enumeration order (prefix first).
-private func preorder(alphabet: Int, maxLength: Int) -> [[Int]] {
+func preorder(alphabet: Int, maxLength: Int) -> [[Int]] {
     var out: [[Int]] = []
     func visit(_ prefix: [Int]) {
         for token in 0..<alphabet {
@@ -57,6 +57,20 @@ private func preorder(alphabet: Int, maxLength: Int) -> [[Int]] {
     }
     visit([])
     return out
+}
+
+/// `rounds` sequences over `0..<alphabet`, each keeping a random part of the last one (a cache of it stays
+/// valid for `kept` tokens), then a random tail, up to `maxLength` tokens.
+func forEachEdit(rounds: Int, maxLength: Int, alphabet: Int, _ rng: inout SeededRandom, _ body: (_ kept: Int, _ tokens: [Int]) -> Void) {
+    var tokens: [Int] = []
+    for _ in 0..<rounds {
+        let kept = Int.random(in: 0...tokens.count, using: &rng)
+        tokens = Array(tokens.prefix(kept))
+        while tokens.isEmpty || (tokens.count < maxLength && Int.random(in: 0..<4, using: &rng) > 0) {
+            tokens.append(Int.random(in: 0..<alphabet, using: &rng))
+        }
+        body(kept, tokens)
+    }
 }
 
 /// The first failing prediction in enumeration order, found by the Grader itself (one case per sequence,
@@ -73,19 +87,23 @@ private func graderReference(_ spec: ExerciseSpec, _ model: Transformer, maxLeng
     }
     let results = Grader(spec: spec).evaluate(cases, on: model)
     var positions = 0
+    var worst = Double.infinity
     for r in results {
         positions += 1
-        guard !r.correct, case .predict(let p, let expected) = r.target else { continue }
+        guard !r.correct, case .predict(let p, let expected) = r.target else {
+            worst = min(worst, r.margin ?? .nan)
+            continue
+        }
         let counterexample = ExhaustiveCounterexample(
             sequence: sequences[r.caseIndex], position: p, expected: expected,
             found: r.found, margin: r.margin ?? .nan)
         return ExhaustiveResult(
             exercise: spec.id, tokens: spec.vocab, maxLength: maxLength, sequences: r.caseIndex + 1,
-            positions: positions, counterexample: counterexample)
+            positions: positions, counterexample: counterexample, worstMargin: counterexample.margin)
     }
     return ExhaustiveResult(
         exercise: spec.id, tokens: spec.vocab, maxLength: maxLength, sequences: sequences.count,
-        positions: positions, counterexample: nil)
+        positions: positions, counterexample: nil, worstMargin: positions > 0 ? worst : nil)
 }
 
 /// current-token/pos's reference plus a planted head that attends to the first `window` student positions
@@ -120,14 +138,7 @@ struct ExhaustiveTests {
             for biases in [false, true] {
                 let model = randomModel(seed: seed, positional: positional, biases: biases, sparse: seed % 2 == 0)
                 let prefix = PrefixForward(model: model, capacity: 9)
-                var tokens: [Int] = []
-                for _ in 0..<8 {
-                    // Keep a random part of the last sequence (its cache stays), then a random tail.
-                    let kept = Int.random(in: 0...tokens.count, using: &rng)
-                    tokens = Array(tokens.prefix(kept))
-                    while tokens.isEmpty || (tokens.count < 9 && Int.random(in: 0..<4, using: &rng) > 0) {
-                        tokens.append(Int.random(in: 0..<5, using: &rng))
-                    }
+                forEachEdit(rounds: 8, maxLength: 9, alphabet: 5, &rng) { kept, tokens in
                     prefix.truncate(to: min(kept, prefix.count))
                     for token in tokens[prefix.count...] { prefix.push(token) }
                     let whole = model.forward(tokens).logits

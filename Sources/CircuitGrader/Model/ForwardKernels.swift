@@ -103,6 +103,16 @@ enum ForwardKernels {
             weights[j] = s
             if s > maxScore { maxScore = s }
         }
+        return softmax(weights, visible, maxScore: maxScore, exp: { Foundation.exp($0) })
+    }
+
+    /// attentionRow's softmax: `weights[0..<visible]` holds the scores, whose largest is `maxScore`; on return
+    /// it holds `e_j / total`, and `total` is returned. `exp` must give Foundation's `exp` bit for bit (a cache
+    /// of it does).
+    @inline(__always)
+    static func softmax(
+        _ weights: UnsafeMutablePointer<Double>, _ visible: Int, maxScore: Double, exp: (Double) -> Double
+    ) -> Double {
         var total = 0.0
         // Hand-written heads give many keys the same score: exp of the argument just computed is reused.
         var lastArgument = Double.nan, lastExp = Double.nan
@@ -126,7 +136,17 @@ enum ForwardKernels {
             weights[j] = e
             total += e
         }
-        for j in 0..<visible { weights[j] = weights[j] / total }
+        // e / total, reusing the quotient of an equal e (same bits in, same bits out): hand-written heads give
+        // most keys one of a few weights.
+        var lastE = Double.nan.bitPattern | 1, lastWeight = Double.nan
+        for j in 0..<visible {
+            let e = weights[j]
+            if e.bitPattern != lastE || e.isNaN {
+                lastE = e.bitPattern
+                lastWeight = e / total
+            }
+            weights[j] = lastWeight
+        }
         return total
     }
 }

@@ -100,16 +100,27 @@ final class ForwardState {
         qkEntries = ScratchBuffer(count: d)
         zEntries = ScratchBuffer(count: model.maxHead)
         zeros = ScratchBuffer(count: d)
-        let firstLayerWidth = model.layers.first.map { layer in
-            model.heads(of: layer).reduce(0) { $0 + 2 * $1.dHead + $1.dValue }
-        }
-        let width = d + (firstLayerWidth ?? 0)
+        let width = Self.firstLayerWidth(model)
         memoWidth = model.dVocab * capacity * width <= Self.memoLimit ? width : 0
         memo = ScratchBuffer(count: memoWidth == 0 ? 0 : model.dVocab * capacity * width)
         memoKnown = ScratchBuffer(count: memoWidth == 0 ? 0 : model.dVocab * capacity)
     }
 
     deinit { slots.deallocate() }
+
+    /// Width of a first-layer row: the residual row (`dModel`), then q, k, v of each layer-0 head.
+    static func firstLayerWidth(_ model: PackedModel) -> Int {
+        model.dModel + (model.layers.first.map { layer in model.heads(of: layer).reduce(0) { $0 + 2 * $1.dHead + $1.dValue } } ?? 0)
+    }
+
+    /// Writes to `row` (`firstLayerWidth` wide) the first layer's inputs of `token` at position `p`, computed
+    /// by `embed` and the first layer's `project` (the rows the memo holds); position `p` is scratch here.
+    func firstLayerRow(_ token: Int, at p: Int, into row: UnsafeMutablePointer<Double>) {
+        precondition(p < capacity, "position \(p) is outside the state's \(capacity) positions")
+        embed(token, at: p)
+        if !model.layers.isEmpty { project(layer: 0, at: p) }
+        copyFirstLayer(p, row, toMemo: true)
+    }
 
     // MARK: - Orders of the steps
 

@@ -1,24 +1,25 @@
 import Dispatch
 import Foundation
 
-// Exhaustive verification: every sequence of an exercise's tokens up to a length, graded like the Grader
-// grades a prediction target (a position is correct when Margin.logitGap > 0 for the rule's label; positions
-// whose label is nil are skipped).
+// Exhaustive verification: every sequence of an exercise's tokens with a length in minLength...maxLength,
+// graded like the Grader grades a prediction target (a position is correct when Margin.logitGap > 0 for the
+// rule's label; positions whose label is nil are skipped, and `positions` may grade fewer: only the last one,
+// or only those where the rule fires).
 //
 // Enumeration order: depth-first, a prefix before its extensions, tokens in the order given (the spec's
 // vocabulary by default): A, A A, A A A, ..., A A B, ..., B, B A, .... The first counterexample is the first
 // sequence in that order with a failing position, and the first failing position in it.
 //
-// With a causal mask the tree of prefixes is walked with PrefixForward: each node costs one position's work,
-// and its last position is the only one that needs grading when the rule reads only the prefix (every rule
-// but a positive token offset): the earlier positions have the same logits and labels as in the node's
-// parent, which was graded just before. Without a causal mask, whole sequences run through
-// `forward(batch:)` in enumeration order, each from its first token. Both ways give the same result, counts included.
+// With a causal mask the tree of prefixes is walked (Scoring/PrefixWalk.swift): each node costs one position's
+// work, and its last position is the only one that needs grading when the rule reads only the prefix (every
+// rule but a positive token offset): the earlier positions have the same logits and labels as in the node's
+// parent, which was graded just before. Without a causal mask, whole sequences run through `forward(batch:)`
+// in enumeration order, each from its first token. Both ways give the same result, counts and margins included.
 
 /// Verifies a model on every sequence of an exercise's tokens up to a length, or finds the first counterexample.
 ///
 /// Sequences are over `tokens` (student tokens; BOS is prepended when the exercise has one) of lengths
-/// `1...maxLength`; there are `sum_{k=1}^{maxLength} tokens.count^k` of them, at most `limit`.
+/// `minLength...maxLength`; there are `sum_{k=minLength}^{maxLength} tokens.count^k` of them, at most `limit`.
 public struct ExhaustiveVerifier: Sendable {
     public let spec: ExerciseSpec
     public let model: Transformer
@@ -26,9 +27,13 @@ public struct ExhaustiveVerifier: Sendable {
     public let rule: PredictionRule
     /// The tokens enumerated, in enumeration order.
     public let tokens: [String]
+    /// The shortest sequence in the domain (student tokens, BOS excluded).
+    public let minLength: Int
     /// The longest sequence enumerated (student tokens, BOS excluded).
     public let maxLength: Int
-    /// The number of sequences that will be enumerated.
+    /// Which labelled positions are graded: a position is graded when any of these includes it.
+    public let positions: Set<GradedPositions>
+    /// The number of sequences that will be enumerated (those of lengths `minLength...maxLength`).
     public let sequenceCount: Int
 
     /// The default bound on the number of sequences.
@@ -36,11 +41,12 @@ public struct ExhaustiveVerifier: Sendable {
 
     /// A verifier of `model` on `spec`. `maxLength` defaults to the longest length whose sequences fit in
     /// `limit` (at most the spec's longest sequence); `tokens` (a subset of the vocabulary) defaults to
-    /// the whole vocabulary. Throws when the spec has no single prediction rule, the tokens or length are
-    /// not the exercise's, or the sequences would exceed `limit`.
+    /// the whole vocabulary; only sequences of `minLength` tokens or more are in the domain, and in each only
+    /// the positions `positions` includes are graded. Throws when the spec has no single prediction rule, the
+    /// tokens or lengths are not the exercise's, or the sequences would exceed `limit`.
     public init(
         spec: ExerciseSpec, model: Transformer, maxLength: Int? = nil, limit: Int = ExhaustiveVerifier.defaultLimit,
-        tokens: [String]? = nil
+        tokens: [String]? = nil, minLength: Int = 1, positions: Set<GradedPositions> = [.all]
     ) throws {
         guard let rule = spec.defaultRule else {
             throw GraderError(file: spec.file, "exercise \(spec.id) has no single prediction rule to verify exhaustively")
@@ -58,42 +64,55 @@ public struct ExhaustiveVerifier: Sendable {
         guard model.dVocab >= spec.vocab.count + offset else {
             throw GraderError(file: spec.file, "the model has \(model.dVocab) token rows, \(spec.id) needs \(spec.vocab.count + offset)")
         }
+        guard minLength >= 1, minLength <= longest else {
+            throw GraderError(file: spec.file, "min length \(minLength) is outside 1...\(max(1, longest)) for \(spec.id)")
+        }
         let length: Int
         if let maxLength {
-            guard (1...max(1, longest)).contains(maxLength), longest >= 1 else {
-                throw GraderError(file: spec.file, "max length \(maxLength) is outside 1...\(longest) for \(spec.id)")
+            guard (minLength...max(minLength, longest)).contains(maxLength), longest >= 1 else {
+                throw GraderError(file: spec.file, "max length \(maxLength) is outside \(minLength)...\(longest) for \(spec.id)")
             }
             length = maxLength
         } else {
-            var l = 0
-            while l < longest && Self.sequenceCount(alphabet: alphabet.count, maxLength: l + 1) <= limit { l += 1 }
+            var l = minLength - 1
+            while l < longest && Self.sequenceCount(alphabet: alphabet.count, minLength: minLength, maxLength: l + 1) <= limit { l += 1 }
             length = l
         }
-        let count = Self.sequenceCount(alphabet: alphabet.count, maxLength: length)
-        guard length >= 1, count <= limit else {
-            let n = Self.sequenceCount(alphabet: alphabet.count, maxLength: max(length, 1))
+        let count = Self.sequenceCount(alphabet: alphabet.count, minLength: minLength, maxLength: length)
+        guard length >= minLength, count <= limit else {
+            let shortest = max(length, minLength)
+            let n = Self.sequenceCount(alphabet: alphabet.count, minLength: minLength, maxLength: shortest)
             let many = n == Int.max ? "more than \(Int.max)" : String(n)
             throw GraderError(
                 file: spec.file,
-                "\(many) sequences up to length \(max(length, 1)) exceed the limit of \(limit); "
+                "\(many) sequences up to length \(shortest) exceed the limit of \(limit); "
                     + "lower the max length or raise the limit")
         }
         self.spec = spec
         self.model = model
         self.rule = rule
         self.tokens = alphabet
+        self.minLength = minLength
         self.maxLength = length
+        self.positions = positions
         self.sequenceCount = count
     }
 
     /// `sum_{k=1}^{maxLength} alphabet^k`, or `Int.max` when that overflows.
     public static func sequenceCount(alphabet: Int, maxLength: Int) -> Int {
+        sequenceCount(alphabet: alphabet, minLength: 1, maxLength: maxLength)
+    }
+
+    /// `sum_{k=minLength}^{maxLength} alphabet^k`, or `Int.max` when that overflows.
+    public static func sequenceCount(alphabet: Int, minLength: Int, maxLength: Int) -> Int {
         var total = 0, power = 1
-        for _ in 0..<max(0, maxLength) {
+        for k in 1...max(1, maxLength) where maxLength >= 1 {
             let (p, o1) = power.multipliedReportingOverflow(by: alphabet)
-            let (t, o2) = total.addingReportingOverflow(p)
-            if o1 || o2 { return Int.max }
+            if o1 { return Int.max }
             power = p
+            guard k >= minLength else { continue }
+            let (t, o2) = total.addingReportingOverflow(p)
+            if o2 { return Int.max }
             total = t
         }
         return total
@@ -102,27 +121,22 @@ public struct ExhaustiveVerifier: Sendable {
     /// Verifies with prefix sharing (causal models; others fall back to `runNaive`).
     public func run() -> ExhaustiveResult {
         guard model.causal else { return runNaive() }
-        let plan = TaskPlan(alphabet: tokens.count, maxLength: maxLength)
-        let outcomes = UnsafeSendableBox<Tally>(count: plan.count)
-        let failed = FirstFailure()
-        DispatchQueue.concurrentPerform(iterations: plan.count) { task in
-            outcomes.set(task, walk(task: task, plan: plan, failed: failed))
-        }
-        return combine(outcomes.values)
+        return PrefixWalk(self).run()
     }
 
     /// Verifies by running every sequence whole, from its first token, through `forward(batch:)` (logits
-    /// only, no prefix shared between sequences), in enumeration order: the reference that `run()` must
-    /// equal, and the fallback without a causal mask.
+    /// only, no prefix shared between sequences), in enumeration order, labelling each with the rule itself:
+    /// the reference that `run()` must equal, and the fallback without a causal mask.
     public func runNaive() -> ExhaustiveResult {
-        let grading = Grading(self)
-        var tally = Tally()
+        let grading = ExhaustiveGrading(self)
+        var tally = ExhaustiveTally()
         var walker = PreorderWalker(alphabet: tokens.count, maxLength: maxLength)
         let chunk = 2048
         while !walker.done {
             var batch: [[Int]] = []
             var names: [[String]] = []
             while batch.count < chunk, let sequence = walker.next() {
+                guard sequence.count >= minLength else { continue }
                 batch.append(grading.bos + sequence.map { grading.tokenRows[$0] })
                 names.append(sequence.map { tokens[$0] })
             }
@@ -130,114 +144,29 @@ public struct ExhaustiveVerifier: Sendable {
             for (trace, sequence) in zip(traces, names) {
                 tally.sequences += 1
                 for t in sequence.indices {
-                    guard let label = rule.label(sequence, at: t) else { continue }
+                    guard let label = rule.label(sequence, at: t), grading.graded(t, count: sequence.count, label: label) else { continue }
                     tally.positions += 1
                     let row = trace.logits.values[((t + grading.offset) * trace.logits.columns)..<((t + grading.offset + 1) * trace.logits.columns)]
-                    if let failure = grading.check(row, label: label, sequence: sequence, position: t) {
-                        tally.counterexample = failure
-                        return result(tally)
+                    let margin = Margin.logitGap(row, expected: grading.outputIndex(label))
+                    if margin > 0 {
+                        tally.worstMargin = min(tally.worstMargin, margin)
+                        continue
                     }
+                    tally.counterexample = grading.counterexample(row, margin: margin, label: label, sequence: sequence, position: t)
+                    return result(tally)
                 }
             }
         }
         return result(tally)
     }
 
-    // MARK: - Prefix-shared walk
-
-    /// Walks task `task`'s part of the tree in enumeration order; stops at its first counterexample, or
-    /// early (the partial tally is then discarded) once an earlier task has failed.
-    private func walk(task: Int, plan: TaskPlan, failed: FirstFailure) -> Tally {
-        let grading = Grading(self)
-        let forward = PrefixForward(model: model, capacity: grading.offset + maxLength)
-        for token in grading.bos { forward.push(token) }
-        let prefix = plan.prefix(of: task)
-        var path: [String] = []  // the node's student tokens
-        var labelled = [0]  // labelled[L]: labelled positions among the first L (prefix rules)
-        path.reserveCapacity(maxLength)
-        labelled.reserveCapacity(maxLength + 1)
-        var tally = Tally()
-        let prefixRule = rule.readsOnlyPrefix
-
-        /// Pushes `index` and grades the new node when `visit`; returns false at a counterexample.
-        func descend(_ index: Int, visit: Bool) -> Bool {
-            forward.push(grading.tokenRows[index])
-            path.append(tokens[index])
-            let t = path.count - 1
-            if prefixRule {
-                let label = rule.label(path, at: t)
-                labelled.append(labelled[t] + (label == nil ? 0 : 1))
-                guard visit else { return true }
-                tally.sequences += 1
-                tally.positions += labelled[t + 1]
-                guard let label else { return true }
-                tally.counterexample = grading.check(forward.logits(at: t + grading.offset), label: label, sequence: path, position: t)
-                return tally.counterexample == nil
-            }
-            guard visit else { return true }
-            tally.sequences += 1
-            for s in path.indices {
-                guard let label = rule.label(path, at: s) else { continue }
-                tally.positions += 1
-                tally.counterexample = grading.check(forward.logits(at: s + grading.offset), label: label, sequence: path, position: s)
-                if tally.counterexample != nil { return false }
-            }
-            return true
-        }
-        func ascend(to length: Int) {
-            forward.truncate(to: grading.offset + length)
-            path.removeLast(path.count - length)
-            if prefixRule { labelled.removeLast(labelled.count - length - 1) }
-        }
-
-        // The task's own prefix: a node on it belongs to this task when the rest of the prefix is all first tokens.
-        for (depth, index) in prefix.enumerated() {
-            let owned = prefix[(depth + 1)...].allSatisfy { $0 == 0 }
-            if !descend(index, visit: owned) {
-                failed.record(task)
-                return tally
-            }
-        }
-        // Depth-first below the prefix: next[d] is the next child index to try at depth d.
-        var next = [0]
-        var steps = 0
-        while let child = next.last {
-            steps += 1
-            if steps & 1023 == 0, failed.isBefore(task) { return tally }
-            if child == tokens.count || path.count == maxLength {
-                next.removeLast()
-                if next.isEmpty { break }
-                ascend(to: path.count - 1)
-                continue
-            }
-            next[next.count - 1] = child + 1
-            if !descend(child, visit: true) {
-                failed.record(task)
-                return tally
-            }
-            next.append(0)
-        }
-        return tally
-    }
-
-    /// Adds the tasks' tallies in enumeration order, up to and including the first with a counterexample.
-    private func combine(_ tallies: [Tally]) -> ExhaustiveResult {
-        var total = Tally()
-        for tally in tallies {
-            total.sequences += tally.sequences
-            total.positions += tally.positions
-            if let c = tally.counterexample {
-                total.counterexample = c
-                break
-            }
-        }
-        return result(total)
-    }
-
-    private func result(_ tally: Tally) -> ExhaustiveResult {
+    /// The result of a tally: the worst margin is the counterexample's when there is one, else the smallest
+    /// over every graded position (nil when none was graded).
+    func result(_ tally: ExhaustiveTally) -> ExhaustiveResult {
         ExhaustiveResult(
             exercise: spec.id, tokens: tokens, maxLength: maxLength, sequences: tally.sequences,
-            positions: tally.positions, counterexample: tally.counterexample)
+            positions: tally.positions, counterexample: tally.counterexample, minLength: minLength,
+            worstMargin: tally.counterexample?.margin ?? (tally.positions > 0 ? tally.worstMargin : nil))
     }
 }
 
@@ -249,17 +178,23 @@ public struct ExhaustiveResult: Equatable, Sendable {
     public var maxLength: Int
     /// Sequences graded: all of them when verified, else those up to and including the counterexample.
     public var sequences: Int
-    /// Positions graded (labelled positions of the sequences graded; for a counterexample, up to its position).
+    /// Positions graded (graded positions of the sequences graded; for a counterexample, up to its position).
     public var positions: Int
     /// The first failing sequence in enumeration order, if any.
     public var counterexample: ExhaustiveCounterexample?
+    /// The shortest sequence in the domain.
+    public var minLength: Int = 1
+    /// When verified, the smallest `Margin.logitGap` over every graded position (the proof's minimum margin),
+    /// nil when no position was graded; with a counterexample, its margin.
+    public var worstMargin: Double? = nil
 
     /// Whether every position of every sequence was correct.
     public var verified: Bool { counterexample == nil }
 
     /// One line: "verified on all N sequences ..." or the counterexample.
     public var summary: String {
-        let frame = "of \(tokens.joined(separator: " ")) up to length \(maxLength)"
+        let lengths = minLength > 1 ? "of lengths \(minLength)-\(maxLength)" : "up to length \(maxLength)"
+        let frame = "of \(tokens.joined(separator: " ")) \(lengths)"
         guard let c = counterexample else {
             return "\(exercise): verified on all \(sequences) sequences \(frame) (\(positions) positions)"
         }
@@ -280,22 +215,25 @@ public struct ExhaustiveCounterexample: Equatable, Sendable {
     public var margin: Double
 }
 
-// MARK: - Pieces of the walk
+// MARK: - Pieces shared by both ways
 
-/// Counts so far, and the counterexample that stopped them.
-private struct Tally: Sendable {
+/// Counts so far, the smallest margin, and the counterexample that stopped them.
+struct ExhaustiveTally: Sendable {
     var sequences = 0
     var positions = 0
+    /// The smallest margin of a correct graded position (+infinity before the first).
+    var worstMargin = Double.infinity
     var counterexample: ExhaustiveCounterexample?
 }
 
 /// How a logit row is graded: the Grader's prediction target (TargetEvaluator), without building a trace.
-private struct Grading {
+struct ExhaustiveGrading {
     let outputs: [String]
     /// `W_E` row of each enumerated token.
     let tokenRows: [Int]
     /// BOS row, when the exercise prepends one.
     let bos: [Int]
+    let all: Bool, last: Bool, fired: Bool
     var offset: Int { bos.count }
 
     init(_ verifier: ExhaustiveVerifier) {
@@ -303,60 +241,29 @@ private struct Grading {
         outputs = verifier.spec.outputs
         tokenRows = verifier.tokens.compactMap(grader.tokenIndex)
         bos = grader.bosPrefix
+        all = verifier.positions.contains(.all)
+        last = verifier.positions.contains(.last)
+        fired = verifier.positions.contains(.fired)
     }
 
-    /// The counterexample at `position`, or nil when the prediction is correct.
-    func check(_ row: ArraySlice<Double>, label: String, sequence: [String], position: Int) -> ExhaustiveCounterexample? {
-        let margin = Margin.logitGap(row, expected: outputs.firstIndex(of: label) ?? 0)
-        if margin > 0 { return nil }
-        return ExhaustiveCounterexample(
+    /// The class the label names (the first output when it names none, as TargetEvaluator does).
+    func outputIndex(_ label: String) -> Int { outputs.firstIndex(of: label) ?? 0 }
+
+    /// Whether labelled position `t` of a sequence of `count` tokens is graded.
+    func graded(_ t: Int, count: Int, label: String) -> Bool {
+        all || (last && t == count - 1) || (fired && label != PredictionRule.none)
+    }
+
+    /// The counterexample for a failing row.
+    func counterexample(_ row: ArraySlice<Double>, margin: Double, label: String, sequence: [String], position: Int) -> ExhaustiveCounterexample {
+        ExhaustiveCounterexample(
             sequence: sequence, position: position, expected: label,
             found: TargetEvaluator.prediction(row, outputs: outputs), margin: margin)
     }
 }
 
-/// The split of the tree into tasks: task `i` owns the subtree of the `depth`-token prefix number `i`
-/// (in enumeration order), and the shorter prefixes on its path that end in first tokens only.
-private struct TaskPlan {
-    let alphabet: Int
-    let depth: Int
-    let count: Int
-
-    init(alphabet: Int, maxLength: Int) {
-        let wanted = 8 * Cores.active
-        var depth = 1, count = alphabet
-        while depth < maxLength && count < wanted && alphabet > 1 {
-            depth += 1
-            count *= alphabet
-        }
-        self.alphabet = alphabet
-        self.depth = depth
-        self.count = count
-    }
-
-    /// Token indices of task `i`'s prefix.
-    func prefix(of i: Int) -> [Int] {
-        var digits = [Int](repeating: 0, count: depth)
-        var rest = i
-        for d in stride(from: depth - 1, through: 0, by: -1) {
-            digits[d] = rest % alphabet
-            rest /= alphabet
-        }
-        return digits
-    }
-}
-
-/// The lowest task index that found a counterexample; later tasks may stop.
-private final class FirstFailure: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task = Int.max
-
-    func record(_ i: Int) { lock.withLock { task = min(task, i) } }
-    func isBefore(_ i: Int) -> Bool { lock.withLock { task < i } }
-}
-
 /// Every sequence of token indices in enumeration order (preorder), one at a time.
-private struct PreorderWalker {
+struct PreorderWalker {
     let alphabet: Int
     let maxLength: Int
     private var current: [Int] = []
@@ -378,13 +285,5 @@ private struct PreorderWalker {
         guard !current.isEmpty else { done = true; return nil }
         current[current.count - 1] += 1
         return current
-    }
-}
-
-extension PredictionRule {
-    /// Whether the label at `t` depends only on tokens `0...t` (then a prefix's labels never change).
-    var readsOnlyPrefix: Bool {
-        if case .tokenAtOffset(let offset, _) = self { return offset <= 0 }
-        return true
     }
 }

@@ -1,0 +1,296 @@
+// Tests of the exhaustive walk's own pieces against the plain ones they replace: WalkForward (Model/WalkForward.swift)
+// against `Transformer.forward` bit for bit, PrefixLabels against `PredictionRule.label` on every sequence, the
+// and `ExhaustiveVerifier.run()` against a plain enumeration written
+// here (every sequence of the domain through `forward`, labelled by the rule, graded by `Margin.logitGap`), in
+// every positional mode, with and without the mask, biases, several layers and heads, special values, and every
+// choice of minimum length and graded positions.
+
+import Foundation
+import Testing
+@testable import CircuitGrader
+
+// MARK: - Random models
+
+/// Random entries: in [-2, 2]; with `sparse`, about half exactly ±0; with `special`, now and then ±0, ±inf, NaN, 1e300.
+private func values(_ n: Int, sparse: Bool, special: Bool, _ rng: inout SeededRandom) -> [Double] {
+    (0..<n).map { _ in
+        if special {
+            switch Int.random(in: 0..<40, using: &rng) {
+            case 0: return .infinity
+            case 1: return -.infinity
+            case 2: return .nan
+            case 3: return 1e300
+            case 4, 5, 6, 7: return -0.0
+            default: break
+            }
+        }
+        if sparse && Int.random(in: 0..<2, using: &rng) == 0 { return Int.random(in: 0..<2, using: &rng) == 0 ? 0 : -0.0 }
+        return Double.random(in: -2...2, using: &rng)
+    }
+}
+
+private func matrix(_ rows: Int, _ columns: Int, sparse: Bool, special: Bool = false, _ rng: inout SeededRandom) -> Matrix {
+    Matrix(rows: rows, columns: columns, values: values(rows * columns, sparse: sparse, special: special, &rng))
+}
+
+/// A model over 5 token rows (4 student tokens and BOS) and `outputs` classes, `nCtx` 8, with `heads[l]`
+/// heads in layer l (0 allowed); `dValue` differs from `dHead` in every other head.
+private func randomModel(
+    seed: UInt64, positional: PositionalMode, heads: [Int], biases: Bool, sparse: Bool, special: Bool = false,
+    causal: Bool = true, outputs: Int = 6, dModel: Int = 7
+) -> Transformer {
+    var rng = SeededRandom(seed: seed)
+    let dHead = 3
+    var index = 0
+    let layers = heads.map { count in
+        AttentionLayer(
+            heads: (0..<count).map { _ in
+                index += 1
+                let dValue = index % 2 == 0 ? 2 : dHead
+                return AttentionHead(
+                    wQ: matrix(dModel, dHead, sparse: sparse, special: special, &rng), wK: matrix(dModel, dHead, sparse: sparse, &rng),
+                    wV: matrix(dModel, dValue, sparse: sparse, special: special, &rng), wO: matrix(dValue, dModel, sparse: sparse, &rng),
+                    bQ: biases ? values(dHead, sparse: sparse, special: false, &rng) : nil,
+                    bK: biases ? values(dHead, sparse: sparse, special: false, &rng) : nil,
+                    bV: biases ? values(dValue, sparse: sparse, special: false, &rng) : nil)
+            }, bO: biases ? values(dModel, sparse: sparse, special: false, &rng) : Array(repeating: 0, count: dModel))
+    }
+    return Transformer(
+        wE: matrix(5, dModel, sparse: sparse, special: special, &rng),
+        wPos: positional == .none ? nil : matrix(8, dModel, sparse: sparse, &rng),
+        wU: matrix(dModel, outputs, sparse: sparse, &rng), bU: values(outputs, sparse: sparse, special: false, &rng),
+        layers: layers, positional: positional, causal: causal, attentionScale: 0.7)
+}
+
+/// `spec` with `rule` as its only rule.
+private func withRule(_ spec: ExerciseSpec, _ rule: PredictionRule) -> ExerciseSpec {
+    var spec = spec
+    let generator = SequenceGenerator(count: 1, length: 1...3, tokens: spec.vocab, variableTokens: spec.vocab, plants: [], distinct: [])
+    spec.families = [
+        ExerciseSpec.Family(
+            id: "rule", title: "rule", points: 1, visibility: .visible, passAccuracy: 1, minMargin: 0,
+            source: .generated(generator, LabelPlan(predict: rule, positions: .all, attention: [])))
+    ]
+    return spec
+}
+
+/// The plain enumeration: every sequence of the domain in preorder, run alone through `forward`, labelled by
+/// the rule, its graded positions checked in order with `Margin.logitGap`; stops at the first failure.
+/// `logits` may hold the logits of sequences already run (by their student tokens).
+private func plainEnumeration(_ v: ExhaustiveVerifier, logits known: [[String]: Matrix] = [:]) -> ExhaustiveResult {
+    let outputs = v.spec.outputs
+    let bos = v.spec.bos == nil ? [Int]() : [v.spec.vocab.count]
+    var sequences = 0, positions = 0, worst = Double.infinity
+    for indices in preorder(alphabet: v.tokens.count, maxLength: v.maxLength) where indices.count >= v.minLength {
+        let names = indices.map { v.tokens[$0] }
+        let logits = known[names] ?? v.model.forward(bos + names.compactMap { v.spec.vocab.firstIndex(of: $0) }).logits
+        sequences += 1
+        for (t, label) in v.rule.labels(names).enumerated() {
+            guard let label else { continue }
+            let graded =
+                v.positions.contains(.all) || (v.positions.contains(.last) && t == names.count - 1)
+                || (v.positions.contains(.fired) && label != PredictionRule.none)
+            guard graded else { continue }
+            positions += 1
+            let row = logits.values[((t + bos.count) * logits.columns)..<((t + bos.count + 1) * logits.columns)]
+            let margin = Margin.logitGap(row, expected: outputs.firstIndex(of: label) ?? 0)
+            if margin > 0 {
+                worst = min(worst, margin)
+                continue
+            }
+            let c = ExhaustiveCounterexample(
+                sequence: names, position: t, expected: label, found: TargetEvaluator.prediction(row, outputs: outputs), margin: margin)
+            return ExhaustiveResult(
+                exercise: v.spec.id, tokens: v.tokens, maxLength: v.maxLength, sequences: sequences, positions: positions,
+                counterexample: c, minLength: v.minLength, worstMargin: margin)
+        }
+    }
+    return ExhaustiveResult(
+        exercise: v.spec.id, tokens: v.tokens, maxLength: v.maxLength, sequences: sequences, positions: positions,
+        counterexample: nil, minLength: v.minLength, worstMargin: positions > 0 ? worst : nil)
+}
+
+/// Results equal, margins bit for bit (NaN included).
+private func same(_ a: ExhaustiveResult, _ b: ExhaustiveResult) -> Bool {
+    var x = a, y = b
+    let marginsAgree = x.worstMargin?.bitPattern == y.worstMargin?.bitPattern
+        && x.counterexample?.margin.bitPattern == y.counterexample?.margin.bitPattern
+    x.worstMargin = nil
+    y.worstMargin = nil
+    x.counterexample?.margin = 0
+    y.counterexample?.margin = 0
+    return marginsAgree && x == y
+}
+
+private let positionChoices: [Set<GradedPositions>] = [[.all], [.last], [.fired], [.last, .fired], []]
+
+@Suite("Prefix walk")
+struct PrefixWalkTests {
+    // MARK: the walk's forward pass
+
+    @Test("the walk's forward pass gives forward's logits bit for bit", arguments: PositionalMode.allCases)
+    func walkForwardMatchesForward(positional: PositionalMode) {
+        var rng = SeededRandom(seed: 2024)
+        var mismatches: [String] = []
+        let shapes: [[Int]] = [[1], [2, 2], [1, 0, 3], [3, 1], [], [0, 2]]
+        for seed in UInt64(1)...8 {
+            for biases in [false, true] {
+                for tabulating in [true, false] {
+                    let heads = shapes[Int(seed) % shapes.count]
+                    let model = randomModel(
+                        seed: seed, positional: positional, heads: heads, biases: biases, sparse: seed % 2 == 0, special: seed % 4 == 3)
+                    let tables = FirstLayerTables(PackedModel(model), capacity: 8, tokens: [0, 1, 2, 3, 4], tabulatingScores: tabulating)
+                    let walk = WalkForward(tables)
+                    forEachEdit(rounds: 12, maxLength: 8, alphabet: 5, &rng) { kept, tokens in
+                        walk.truncate(to: min(kept, walk.count))
+                        for token in tokens[walk.count...] { walk.push(token) }
+                        let whole = model.forward(tokens).logits
+                        for p in tokens.indices {
+                            if bits(walk.logits(at: p)) != bits(whole.row(p)) {
+                                mismatches.append("seed \(seed) heads \(heads) biases \(biases) table \(tabulating) \(tokens) position \(p)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(3))")
+    }
+
+    // MARK: labels
+
+    @Test("incremental labels equal PredictionRule.label on every sequence up to length 6")
+    func labelsMatchRule() {
+        let tokens = ["A", "B", "C", "D"]
+        let rules: [PredictionRule] = [
+            .currentToken(map: ["A": "B", "C": "none", "Z": "A"]),
+            .tokenAtOffset(offset: -1, map: ["A": "B", "B": "B"]),
+            .tokenAtOffset(offset: -2, map: ["D": "C"]),
+            .tokenAtOffset(offset: 0, map: ["B": "A"]),
+            .seenBefore(map: ["A": "B", "C": "D", "D": "B"]),
+            .seenBefore(map: ["B": "none"]),
+            .bigram(map: [["A", "B"]: "C", ["B", "B"]: "A", ["C", "A"]: "none"]),
+            .induction(resolution: .mostRecent),
+            .induction(resolution: .skipIfConflicting),
+        ]
+        for rule in rules {
+            for alphabet in [tokens, ["C", "A", "D"]] {
+                guard var labels = PrefixLabels(rule, tokens: alphabet, maxLength: 6) else {
+                    Issue.record("\(rule) reads only the prefix")
+                    continue
+                }
+                var path: [Int] = []
+                var mismatches: [String] = []
+                for sequence in preorder(alphabet: alphabet.count, maxLength: 6) {
+                    while path.count >= sequence.count { labels.pop(); path.removeLast() }
+                    let id = labels.push(sequence[sequence.count - 1])
+                    path.append(sequence[sequence.count - 1])
+                    let names = sequence.map { alphabet[$0] }
+                    let expected = rule.label(names, at: names.count - 1)
+                    let found = id == PrefixLabels.ungraded ? nil : labels.labels[id]
+                    if found != expected { mismatches.append("\(names): \(found ?? "nil") vs \(expected ?? "nil")") }
+                }
+                #expect(mismatches.isEmpty, "\(rule) over \(alphabet): \(mismatches.prefix(3))")
+            }
+        }
+        #expect(PrefixLabels(.tokenAtOffset(offset: 1, map: [:]), tokens: tokens, maxLength: 3) == nil)
+    }
+
+    // MARK: the walk against plain enumeration
+
+    @Test("every causal reference: the walk equals plain enumeration for every min length and graded positions")
+    func referencesMatchPlainEnumeration() throws {
+        var checked = 0
+        for file in repoFiles("submissions/reference", suffix: ".json") {
+            let (_, spec, model) = try loadModel(file)
+            guard spec.defaultRule != nil, model.causal else { continue }
+            let maxLength = spec.vocab.count > 4 ? 4 : 5
+            // Each sequence through `forward` once, for every choice below.
+            let bos = spec.bos == nil ? [Int]() : [spec.vocab.count]
+            let sequences = preorder(alphabet: spec.vocab.count, maxLength: maxLength).map { $0.map { spec.vocab[$0] } }
+            let traces = sequences.map { model.forward(bos + $0.compactMap { spec.vocab.firstIndex(of: $0) }).logits }
+            let logits = Dictionary(uniqueKeysWithValues: zip(sequences, traces))
+            for minLength in [1, 2, 4] {
+                for positions in positionChoices {
+                    let verifier = try ExhaustiveVerifier(spec: spec, model: model, maxLength: maxLength, minLength: minLength, positions: positions)
+                    let walked = verifier.run(), plain = plainEnumeration(verifier, logits: logits)
+                    #expect(same(walked, plain), "\(spec.id) min \(minLength) \(positions): \(walked) vs \(plain)")
+                    if minLength == 2 && positions == [.last, .fired] { #expect(same(verifier.runNaive(), plain), "\(spec.id) naive") }
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked >= 50)
+    }
+
+    @Test(
+        "random models, every positional mode, mask on and off: the walk equals plain enumeration",
+        arguments: PositionalMode.allCases)
+    func randomModelsMatchPlainEnumeration(positional: PositionalMode) throws {
+        let base = try repoCatalog().spec("current-token/pos")
+        let rules: [PredictionRule] = [
+            .currentToken(map: ["A": "B"]), .tokenAtOffset(offset: -1, map: ["A": "B"]), .tokenAtOffset(offset: 1, map: ["B": "A"]),
+            .seenBefore(map: ["A": "B"]), .bigram(map: [["A", "B"]: "C"]), .induction(resolution: .skipIfConflicting),
+        ]
+        for (r, rule) in rules.enumerated() {
+            let spec = withRule(base, rule)
+            for causal in [true, false] {
+                for seed in UInt64(1)...3 {
+                    // A large b_U on `none` makes most positions right, so the walks get deep before they fail.
+                    var model = randomModel(
+                        seed: seed * 31 + UInt64(r), positional: positional, heads: seed == 2 ? [2, 1] : [1, 2], biases: seed != 1,
+                        sparse: seed == 3, causal: causal, outputs: spec.outputs.count)
+                    if let none = spec.outputs.firstIndex(of: PredictionRule.none) { model.bU[none] += Double(seed) * 3 }
+                    for (minLength, positions) in [(1, [GradedPositions.all]), (3, [.last]), (2, [.fired]), (1, [.last, .fired])] {
+                        let verifier = try ExhaustiveVerifier(
+                            spec: spec, model: model, maxLength: 5, tokens: seed == 2 ? ["C", "A", "D"] : nil, minLength: minLength,
+                            positions: Set(positions))
+                        let walked = verifier.run(), plain = plainEnumeration(verifier)
+                        #expect(same(walked, plain), "\(rule) causal \(causal) seed \(seed) min \(minLength) \(positions): \(walked) vs \(plain)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("a counterexample below minLength is reported on the first sequence of the domain through it")
+    func counterexampleBelowMinLength() throws {
+        let (spec, model) = try plantedLeadingABug(window: 1)
+        // Over B A every sequence starting with B passes; A B fails at position 1, and with min length 4 the
+        // first sequence of the domain through it is A B B B.
+        let verifier = try ExhaustiveVerifier(spec: spec, model: model, maxLength: 5, tokens: ["B", "A"], minLength: 4)
+        let result = verifier.run()
+        let c = try #require(result.counterexample)
+        #expect(c.sequence == ["A", "B", "B", "B"])
+        #expect(c.position == 1)
+        #expect(result.sequences == 8 + 16 + 1)
+        #expect(same(result, plainEnumeration(verifier)))
+        #expect(same(result, verifier.runNaive()))
+    }
+
+    // MARK: counts and estimates
+
+    @Test("sequence counts with a minimum length")
+    func sequenceCounts() throws {
+        #expect(ExhaustiveVerifier.sequenceCount(alphabet: 4, minLength: 1, maxLength: 11) == 5_592_404)
+        #expect(ExhaustiveVerifier.sequenceCount(alphabet: 4, minLength: 3, maxLength: 4) == 64 + 256)
+        #expect(ExhaustiveVerifier.sequenceCount(alphabet: 6, minLength: 11, maxLength: 11) == 362_797_056)
+        #expect(ExhaustiveVerifier.sequenceCount(alphabet: 1000, minLength: 30, maxLength: 40) == Int.max)
+        let (_, spec, model) = try loadModel(repoPath("submissions/reference/current-token-nopos.json"))
+        let v = try ExhaustiveVerifier(spec: spec, model: model, maxLength: 4, minLength: 3)
+        #expect(v.sequenceCount == 64 + 256)
+        #expect(v.run().sequences == 64 + 256)
+        #expect(throws: GraderError.self) { try ExhaustiveVerifier(spec: spec, model: model, maxLength: 2, minLength: 3) }
+        #expect(throws: GraderError.self) { try ExhaustiveVerifier(spec: spec, model: model, maxLength: 2, minLength: 0) }
+    }
+
+    @Test("the cost estimate is deterministic and grows with the domain")
+    func estimates() throws {
+        let (_, spec, model) = try loadModel(repoPath("submissions/reference/induction-pos.json"))
+        let e8 = ExhaustiveVerifier.estimatedSeconds(spec: spec, model: model, maxLength: 8)
+        #expect(e8 == ExhaustiveVerifier.estimatedSeconds(spec: spec, model: model, maxLength: 8))
+        #expect(e8 > 0)
+        #expect(ExhaustiveVerifier.estimatedSeconds(spec: spec, model: model, maxLength: 9) > 5 * e8)
+        #expect(ExhaustiveVerifier.estimatedSeconds(spec: spec, model: model, maxLength: 8, tokens: ["A", "B"]) < e8 / 50)
+    }
+}
