@@ -104,8 +104,8 @@ struct DomainCheck {
     let settings: DomainSettings
 
     func run() -> DomainVerdict {
-        let size = ExhaustiveVerifier.sequenceCount(alphabet: domain.tokens.count, maxLength: domain.lengths.upperBound)
-            - ExhaustiveVerifier.sequenceCount(alphabet: domain.tokens.count, maxLength: domain.lengths.lowerBound - 1)
+        let size = ExhaustiveVerifier.sequenceCount(
+            alphabet: domain.tokens.count, minLength: domain.lengths.lowerBound, maxLength: domain.lengths.upperBound)
         var verdict = DomainVerdict(
             status: .searched, frame: domain.frame, domainSize: max(0, size), enumerated: 0, enumeratedLength: 0, stressed: 0, searched: 0,
             worstMargin: nil, foundBy: nil, family: nil, counterexample: nil)
@@ -117,7 +117,7 @@ struct DomainCheck {
             let length =
                 settings.prove
                 ? domain.lengths.upperBound
-                : ProofBudget.longestLength(model: model, alphabet: domain.tokens.count, maxLength: domain.lengths.upperBound, seconds: budget)
+                : ProofBudget.longestLength(spec: spec, model: model, tokens: domain.tokens, maxLength: domain.lengths.upperBound, seconds: budget)
             if length >= 1, let result = grading.enumerate(domain.tokens, maxLength: length) {
                 verdict.enumerated = result.sequences
                 verdict.enumeratedLength = length
@@ -125,7 +125,6 @@ struct DomainCheck {
                 if let c = result.failure { return fail(verdict, c, by: .enumeration, grading: grading) }
                 if length == domain.lengths.upperBound {
                     verdict.status = .proved
-                    verdict.enumerated = verdict.domainSize
                     return verdict
                 }
             }
@@ -207,25 +206,24 @@ struct DomainGrading {
         var failure: Counterexample?
     }
 
-    /// Whether the exhaustive walk grades exactly this domain's positions on sequences over `tokens`: the
-    /// domain grades every position, its rule is the spec's single rule, and (without a causal mask, where
-    /// whole sequences are run) no length below the domain's shortest is walked.
-    func canEnumerate(_ tokens: [String]) -> Bool {
-        domain.gradesEveryPosition && spec.defaultRule == domain.rule && (model.causal || domain.lengths.lowerBound == 1)
-    }
+    /// Whether the exhaustive walk can grade this domain on sequences over `tokens`: the walk labels by the
+    /// spec's single rule.
+    func canEnumerate(_ tokens: [String]) -> Bool { spec.defaultRule == domain.rule }
 
-    /// The exhaustive walk over `tokens` up to `maxLength` (nil when it cannot be set up).
+    /// The exhaustive walk over `tokens` from the domain's shortest length up to `maxLength`, grading the
+    /// domain's positions (nil when it cannot be set up, e.g. `maxLength` below the shortest length).
     func enumerate(_ tokens: [String], maxLength: Int) -> Tally? {
-        guard let verifier = try? ExhaustiveVerifier(spec: spec, model: model, maxLength: maxLength, limit: Int.max, tokens: tokens) else {
-            return nil
-        }
+        guard maxLength >= domain.lengths.lowerBound,
+            let verifier = try? ExhaustiveVerifier(
+                spec: spec, model: model, maxLength: maxLength, limit: Int.max, tokens: tokens, minLength: domain.lengths.lowerBound,
+                positions: domain.positions)
+        else { return nil }
         let result = verifier.run()
-        var tally = Tally(sequences: result.sequences, worstMargin: nil, failure: nil)
+        var tally = Tally(sequences: result.sequences, worstMargin: result.worstMargin, failure: nil)
         if let c = result.counterexample {
             tally.failure = Counterexample(
                 sequence: c.sequence, position: c.position, what: "prediction after position \(c.position)", expected: c.expected,
                 found: c.found, margin: c.margin)
-            tally.worstMargin = c.margin
         }
         return tally
     }
