@@ -123,7 +123,7 @@ struct DomainCommandTests {
         // 4 + 16 + ... + 4^11 = 5,592,404 sequences of A B C D up to length 11.
         #expect(g["status"] == .string("proved"))
         #expect(g["domain_sequences"] == .number(5_592_404))
-        #expect(g["summary"]?.string == "proved on all 5592404 sequences of A B C D, lengths 1 to 11")
+        #expect(g["summary"]?.string == "proved on all 5592404 sequences of A B C D, lengths 1 to 11 (worst margin 0.5)")
         #expect(b["status"] == .string("counterexample"))
         #expect(b["found_by"] == .string("enumeration"))
         // Depth-first order: A, A A, ..., nine A's, then nine A's and a B: with no default target the B

@@ -9,7 +9,7 @@ public enum TextReport {
             let verdict = f.passed ? paint("PASS", "32") : paint("FAIL", "31")
             var line = "  \(verdict) \(f.id): \(f.correct)/\(f.total) correct (\(percent(f.accuracy)))"
             if let v = r.verdict(of: f) { line = "  \(verdict) \(f.id): \(v.summary)" }
-            if let w = f.worstMargin { line += ", worst margin \(TargetEvaluator.format(w))" }
+            if let w = f.worstMargin, !line.contains("worst margin") { line += ", worst margin \(TargetEvaluator.format(w))" }
             if let m = f.medianMargin { line += ", median \(TargetEvaluator.format(m))" }
             line += ", \(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points)) pt"
             out += line + "\n"
