@@ -157,7 +157,9 @@ struct DomainCommandTests {
     }
 
     @Test func budgetsAreValidated() {
-        #expect(runCLI(["check", repoPath("submissions/reference/current-token-nopos.json"), "--proof-budget", "-1"]).err.contains("--proof-budget needs seconds from 0 to 3600"))
+        #expect(
+            runCLI(["check", repoPath("submissions/reference/current-token-nopos.json"), "--proof-budget", "-1"]).err.contains(
+                "--proof-budget needs seconds from 0 to 3600"))
         #expect(runCLI(["check", repoPath("submissions/reference/current-token-nopos.json"), "--budget", "x"]).err.contains("--budget needs a whole number"))
     }
 }

@@ -104,9 +104,11 @@ struct DomainTests {
         #expect(lengths.first == 0 && lengths.last == 11)
         #expect(Set(lengths).count >= 3, "\(lengths)")
         // Deterministic: the same inputs give the same length on every call.
-        #expect(lengths == [0.0, 0.0001, 0.01, 1, 100].map {
-            ProofBudget.longestLength(spec: spec, model: model, tokens: spec.vocab, maxLength: spec.maxSequenceLength, seconds: $0)
-        })
+        #expect(
+            lengths
+                == [0.0, 0.0001, 0.01, 1, 100].map {
+                    ProofBudget.longestLength(spec: spec, model: model, tokens: spec.vocab, maxLength: spec.maxSequenceLength, seconds: $0)
+                })
     }
 
     @Test func sparseStressSequencesByHand() {
@@ -145,7 +147,9 @@ struct DomainTests {
             for seed in (0..<20).map({ UInt64($0) * 7919 + 3 }) {
                 let families = Grader(spec: spec, seed: seed, domain: .familiesOnly).grade(model, submission: submission).families
                 let passed = families.allSatisfy(\.passed) && domainPassed
-                if passed != base.passed { failures.add("\(path): seed \(seed) gives \(passed ? "pass" : "fail"), the public seed \(base.passed ? "pass" : "fail")") }
+                if passed != base.passed {
+                    failures.add("\(path): seed \(seed) gives \(passed ? "pass" : "fail"), the public seed \(base.passed ? "pass" : "fail")")
+                }
             }
         }
         #expect(failures.lines.isEmpty, "\(failures.lines.joined(separator: "\n"))")
@@ -246,10 +250,12 @@ struct MeaningfulTargetTests {
         }
         func evaluate(_ predicate: CircuitCheck.Predicate, kind: CircuitCheck.Factor.Kind, qk: Matrix, ov: Matrix) -> Bool {
             var model = Transformer(
-                wE: spec.wE, wPos: spec.wPos, wU: spec.wU, bU: spec.bU, layers: [AttentionLayer(heads: [AttentionHead(wQK: qk, wOV: ov)], bO: Array(repeating: 0, count: n))],
+                wE: spec.wE, wPos: spec.wPos, wU: spec.wU, bU: spec.bU,
+                layers: [AttentionLayer(heads: [AttentionHead(wQK: qk, wOV: ov)], bO: Array(repeating: 0, count: n))],
                 positional: .learned, causal: true, attentionScale: 1)
             model.causal = true
-            let check = CircuitCheck(id: "c", title: "c", product: [.init(head: HeadRef(layer: 0, head: 0), kind: kind)], rows: nil, columns: nil, predicate: predicate)
+            let check = CircuitCheck(
+                id: "c", title: "c", product: [.init(head: HeadRef(layer: 0, head: 0), kind: kind)], rows: nil, columns: nil, predicate: predicate)
             return CircuitEvaluator(spec: spec, model: model).evaluate(check, index: 0).correct
         }
         let positions = (0..<6).map { "pos:\($0)" }
@@ -332,7 +338,9 @@ struct SpecRefusalTests {
             edit: {
                 $0.replacingOccurrences(
                     of: "{\"id\": \"random\", \"generator\": {\"count\": 16, \"length\": [1, 5]}}",
-                    with: "{\"id\": \"random\", \"generator\": {\"count\": 16, \"length\": [1, 5]}}, {\"id\": \"c\", \"circuits\": [{\"id\": \"w\", \"product\": [\"L0H0.QK\"], \"writes_only\": [\"s0\"]}]}")
+                    with:
+                        "{\"id\": \"random\", \"generator\": {\"count\": 16, \"length\": [1, 5]}}, {\"id\": \"c\", \"circuits\": [{\"id\": \"w\", \"product\": [\"L0H0.QK\"], \"writes_only\": [\"s0\"]}]}"
+                )
             },
             message: "the product has no writing side"),
     ]

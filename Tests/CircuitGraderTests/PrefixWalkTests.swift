@@ -113,7 +113,8 @@ private func plainEnumeration(_ v: ExhaustiveVerifier, logits known: [[String]: 
 /// Results equal, margins bit for bit (NaN included).
 private func same(_ a: ExhaustiveResult, _ b: ExhaustiveResult) -> Bool {
     var x = a, y = b
-    let marginsAgree = x.worstMargin?.bitPattern == y.worstMargin?.bitPattern
+    let marginsAgree =
+        x.worstMargin?.bitPattern == y.worstMargin?.bitPattern
         && x.counterexample?.margin.bitPattern == y.counterexample?.margin.bitPattern
     x.worstMargin = nil
     y.worstMargin = nil

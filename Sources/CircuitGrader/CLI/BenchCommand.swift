@@ -141,7 +141,9 @@ enum BenchCommand {
             }
             // Useful work: the dense multiply-adds of every position of the batch (what NumPy computes).
             let positions = Double(batch.reduce(0) { $0 + $1.count })
-            let keys = subject.model.causal ? Double(batch.reduce(0) { $0 + $1.count * ($1.count + 1) / 2 }) / positions : Double(batch.reduce(0) { $0 + $1.count * $1.count }) / positions
+            let keys =
+                subject.model.causal
+                ? Double(batch.reduce(0) { $0 + $1.count * ($1.count + 1) / 2 }) / positions : Double(batch.reduce(0) { $0 + $1.count * $1.count }) / positions
             let perPosition = ExhaustiveVerifier.multiplyAdds(model: subject.model, keys: keys)
             for (variant, seconds) in zip(variants, swiftSeconds) {
                 let achieved = positions * perPosition / seconds
@@ -243,19 +245,31 @@ enum BenchCommand {
         // (b) larger frames, prefix sharing only: new positions (prefix nodes) per second.
         var frames: [Frame] = []
         if c.args.positional.contains("small"), let subject = try? reference(of: "induction/pos", catalog, root: root) {
-            frames.append(Frame(name: "induction/pos reference, 6 tokens, lengths 1-6 (for profilers)", subject: subject, tokens: subject.spec.vocab, maxLength: 6, runs: 1))
+            frames.append(
+                Frame(
+                    name: "induction/pos reference, 6 tokens, lengths 1-6 (for profilers)", subject: subject, tokens: subject.spec.vocab, maxLength: 6, runs: 1)
+            )
             return .array(try exhaustiveFrames(frames, c, peak: peak))
         }
         if let subject = try? reference(of: "previous-token/nopos", catalog, root: root) {
-            frames.append(Frame(name: "previous-token/nopos reference, 4 tokens, lengths 1-11", subject: subject, tokens: subject.spec.vocab, maxLength: 11, runs: 3))
+            frames.append(
+                Frame(name: "previous-token/nopos reference, 4 tokens, lengths 1-11", subject: subject, tokens: subject.spec.vocab, maxLength: 11, runs: 3))
         }
         if let subject = try? reference(of: "induction/pos", catalog, root: root) {
-            frames.append(Frame(name: "induction/pos reference (the induction frame), 6 tokens, lengths 1-8", subject: subject, tokens: subject.spec.vocab, maxLength: 8, runs: 3))
+            frames.append(
+                Frame(
+                    name: "induction/pos reference (the induction frame), 6 tokens, lengths 1-8", subject: subject, tokens: subject.spec.vocab, maxLength: 8,
+                    runs: 3))
             if !proof {
                 let estimate = ExhaustiveVerifier.estimatedSeconds(spec: subject.spec, model: subject.model, maxLength: 11)
-                c.output.out("exhaustive: whole-domain proof of induction/pos's reference (lengths 1-11) skipped, estimated \(seconds(estimate)); `bench proof` runs it\n")
+                c.output.out(
+                    "exhaustive: whole-domain proof of induction/pos's reference (lengths 1-11) skipped, estimated \(seconds(estimate)); `bench proof` runs it\n"
+                )
             } else {
-                frames.append(Frame(name: "whole-domain proof of induction/pos's reference, 6 tokens, lengths 1-11", subject: subject, tokens: subject.spec.vocab, maxLength: 11, runs: 1))
+                frames.append(
+                    Frame(
+                        name: "whole-domain proof of induction/pos's reference, 6 tokens, lengths 1-11", subject: subject, tokens: subject.spec.vocab,
+                        maxLength: 11, runs: 1))
             }
         }
         return .array(rows + (try exhaustiveFrames(frames, c, peak: peak)))
@@ -267,7 +281,8 @@ enum BenchCommand {
         for frame in frames {
             let verifier = try ExhaustiveVerifier(
                 spec: frame.subject.spec, model: frame.subject.model, maxLength: frame.maxLength, limit: Int.max, tokens: frame.tokens)
-            let estimate = ExhaustiveVerifier.estimatedSeconds(spec: frame.subject.spec, model: frame.subject.model, maxLength: frame.maxLength, tokens: frame.tokens)
+            let estimate = ExhaustiveVerifier.estimatedSeconds(
+                spec: frame.subject.spec, model: frame.subject.model, maxLength: frame.maxLength, tokens: frame.tokens)
             let nodes = Double(ExhaustiveVerifier.sequenceCount(alphabet: frame.tokens.count, maxLength: frame.maxLength))
             c.output.out("exhaustive: \(frame.name), \(Int(nodes)) prefix nodes, best of \(frame.runs) (estimate \(seconds(estimate)))\n")
             var result = verifier.run()
@@ -426,7 +441,9 @@ enum BenchCommand {
         var random = SeededRandom(seed: 13, stream: "bench/scaling/\(vocab)/\(length)/\(heads)/\(layers)")
         let d = 16, dHead = 4
         func matrix(_ rows: Int, _ columns: Int) -> Matrix {
-            Matrix(rows: rows, columns: columns, values: (0..<(rows * columns)).map { _ in random.int(in: 0...1) == 0 ? 0 : Double(random.int(in: -100...100)) / 100 })
+            Matrix(
+                rows: rows, columns: columns,
+                values: (0..<(rows * columns)).map { _ in random.int(in: 0...1) == 0 ? 0 : Double(random.int(in: -100...100)) / 100 })
         }
         let blocks = (0..<layers).map { _ in
             AttentionLayer(

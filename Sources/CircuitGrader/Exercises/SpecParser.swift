@@ -179,7 +179,8 @@ public enum SpecParser {
             guard missing.isEmpty else {
                 throw f.error(
                     "rule",
-                    "the rule can label a slot \(missing.joined(separator: ", ")), which is not among the outputs (\(frame.outputs.joined(separator: " "))); add it to \"outputs\"")
+                    "the rule can label a slot \(missing.joined(separator: ", ")), which is not among the outputs (\(frame.outputs.joined(separator: " "))); add it to \"outputs\""
+                )
             }
         }
         let attention =

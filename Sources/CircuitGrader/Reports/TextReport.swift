@@ -21,7 +21,9 @@ public enum TextReport {
         }
         if !r.heads.isEmpty { out += "  heads: " + r.heads.map(\.summary).joined(separator: "; ") + "\n" }
         if r.exploratory != nil {
-            out += "  " + (r.passed ? "every family passed: a discovery, since this variant is thought unsolvable" : "failing is expected here (exploratory)") + "\n"
+            out +=
+                "  " + (r.passed ? "every family passed: a discovery, since this variant is thought unsolvable" : "failing is expected here (exploratory)")
+                + "\n"
         }
         let verdict = r.passed ? paint("passed", "32") : paint("failed", "31")
         out += "  score \(TargetEvaluator.format(r.score))/\(TargetEvaluator.format(r.maxScore)): \(verdict) (\(r.seedForStudents))\n"

@@ -56,7 +56,11 @@ struct CircuitEvaluator {
             for c in 0..<m.columns {
                 let x = abs(m[r, c])
                 guard x > tolerance, x > (worst?.value ?? 0) else { continue }
-                if rows && !inside.contains(r) { worst = (x, r, check(rowSide: true)) } else if columns && !inside.contains(c) { worst = (x, c, check(rowSide: false)) }
+                if rows && !inside.contains(r) {
+                    worst = (x, r, check(rowSide: true))
+                } else if columns && !inside.contains(c) {
+                    worst = (x, c, check(rowSide: false))
+                }
             }
         }
         guard let w = worst else { return result(true, "\(verb) only the allowed dims") }
