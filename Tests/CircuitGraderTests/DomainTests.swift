@@ -377,3 +377,45 @@ final class ResultsLog: @unchecked Sendable {
     func add(_ s: String) { lock.withLock { items.append(s) } }
     var lines: [String] { lock.withLock { items } }
 }
+
+/// Smaller promises of issue 14 kept in the grader's own files.
+struct MessageTests {
+    @Test func partialCreditEarnsTheShareOfTargetsMet() throws {
+        let edited = tinySpec.replacingOccurrences(of: "[1, 5]}}", with: "[1, 5]}, \"partial_credit\": true, \"points\": 2}")
+        let spec = try SpecParser.parse(Array(edited.utf8), file: "tiny.json")
+        // No BOS default: a non-A query spreads evenly, so two A's before it tie B with none.
+        let (_, weak) = try tinyModel(bosScore: 0, matchScore: 16, positionBias: 0)
+        let family = try #require(Grader(spec: spec, domain: .familiesOnly).grade(weak, submission: Submission(file: "s")).families.first)
+        #expect(!family.passed)
+        #expect(family.accuracy > 0 && family.accuracy < 1)
+        #expect(abs(family.earned - 2 * family.accuracy) < 1e-12)
+    }
+
+    @Test func showListsTheCircuitChecksWithTheirRowsAndColumns() {
+        let r = runCLI(["show", "induction-k/learned"])
+        #expect(r.out.contains("    check key-reads-prev: L1H0.QK rows [tok:A, tok:B"))
+        #expect(r.out.contains("  necessary heads: L0H0, L1H0"))
+    }
+
+    @Test func validateSaysWhenAReferenceIsRightButBelowMinMargin() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cg-minmargin-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let reference = """
+            {"exercise": "tiny/nopos", "layers": [{"heads": [{
+              "W_Q": {"tok:A": {"q:any": 8, "q:isA": 16}, "tok:B": {"q:any": 8}, "tok:C": {"q:any": 8}},
+              "W_K": {"tok:BOS": {"q:any": 1}, "tok:A": {"q:isA": 1}}, "W_V": {"tok:A": {"v": 1}}, "W_O": {"v": {"out:B": 1}}}]}]}
+            """
+        try Data(reference.utf8).write(to: URL(fileURLWithPath: folder + "/ref.json"))
+        // Every correct A slot has margin (1 − 0.5) / 1 = 0.5, below 0.6.
+        let edited = tinySpec.replacingOccurrences(of: "[1, 5]}}", with: "[1, 5]}, \"min_margin\": 0.6}")
+            .replacingOccurrences(of: "\"rule\":", with: "\"reference\": \"ref.json\", \"rule\":")
+        let spec = try SpecParser.parse(Array(edited.utf8), file: "tiny.json")
+        do {
+            _ = try SpecValidator.validate(spec, root: folder)
+            Issue.record("validate accepted a reference below min_margin")
+        } catch let e as GraderError {
+            #expect(e.description.contains("correct, but below the family's min_margin of 0.6"), "\(e.description)")
+        }
+    }
+}

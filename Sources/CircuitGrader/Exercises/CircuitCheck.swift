@@ -33,6 +33,11 @@ public struct CircuitCheck: Equatable, Sendable {
         case writesOnly([String])
     }
 
+    /// ` rows [...] columns [...]` when the check is restricted to some dims (empty otherwise).
+    public var restriction: String {
+        (rows.map { " rows [\(DimList.compact($0))]" } ?? "") + (columns.map { " columns [\(DimList.compact($0))]" } ?? "")
+    }
+
     /// Whether the product's rows read the residual stream (else they are what an OV^T writes).
     public var rowsRead: Bool { product.first?.kind != .ovT }
     /// Whether the product's columns read the residual stream (else they are what an OV writes).
@@ -77,4 +82,12 @@ public struct Question: Equatable, Sendable {
 
     /// Products that name a circuit, after `normalized`'s filtering.
     private static let circuitNames = ["wqwkt": "wqk", "wqtwk": "wqk", "wvwo": "wov", "wowv": "wov"]
+}
+
+/// Short names for long dim lists in messages.
+enum DimList {
+    /// The dims, cut after eight (`tok:A, tok:B, … (12 dims)`).
+    static func compact(_ dims: [String]) -> String {
+        dims.count <= 8 ? dims.joined(separator: ", ") : dims.prefix(8).joined(separator: ", ") + ", … (\(dims.count) dims)"
+    }
 }

@@ -59,6 +59,8 @@ public struct ExerciseSpec: Sendable {
         public var passAccuracy: Double
         /// Smallest margin every correct target must have to pass.
         public var minMargin: Double
+        /// A failing family earns `points × accuracy` instead of 0.
+        public var partialCredit: Bool = false
         public var source: Source
     }
 

@@ -66,7 +66,7 @@ public enum SpecParser {
 
     static let familyKeys = [
         "id", "title", "description", "points", "visibility", "pass_accuracy", "min_margin",
-        "cases", "generator", "circuits", "questions", "rule", "positions", "attention",
+        "cases", "generator", "circuits", "questions", "rule", "positions", "attention", "partial_credit",
     ]
 
     private static func parseStatus(_ root: JSONFields) throws -> ExerciseSpec.Status {
@@ -162,7 +162,7 @@ public enum SpecParser {
         return .init(
             id: id, title: try f.optionalString("title") ?? id,
             points: try parsePoints(f, "points") ?? 1, visibility: try f.choice("visibility", default: .visible),
-            passAccuracy: passAccuracy, minMargin: minMargin, source: source)
+            passAccuracy: passAccuracy, minMargin: minMargin, partialCredit: try f.optionalBool("partial_credit") ?? false, source: source)
     }
 
     /// The label plan at this level: its own `rule` / `positions` / `attention`, else the inherited one.

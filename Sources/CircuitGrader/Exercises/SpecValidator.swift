@@ -21,7 +21,11 @@ public enum SpecValidator {
             // The domain check does not depend on the seed: it runs once.
             let report = Grader(spec: spec, seed: seed, domain: i == 0 ? .standard : .familiesOnly).grade(model, submission: submission)
             if let failing = report.families.first(where: { !$0.passed }), !spec.isExploratory {
-                let detail = failing.counterexample.map(TextReport.describe) ?? ""
+                var detail = failing.counterexample.map(TextReport.describe) ?? ""
+                let minMargin = spec.families.first { $0.id == failing.id }?.minMargin ?? 0
+                if let m = failing.counterexample?.margin, m > 0, m < minMargin {
+                    detail += " — correct, but below the family's min_margin of \(JSONWriter.number(minMargin))"
+                }
                 throw GraderError(
                     file: spec.file, location: "reference",
                     "the reference \(reference) fails family \"\(failing.id)\" with seed \(seed): \(detail)")

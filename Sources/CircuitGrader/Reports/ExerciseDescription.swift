@@ -60,7 +60,13 @@ public enum ExerciseDescription {
         out += "  n_ctx \(s.nCtx), positional \(s.positional.rawValue), causal \(s.causal), attention scale \(JSONWriter.number(s.attentionScale))\n"
         out += "  limits: \(s.limits.layers) layer(s), \(s.limits.headsPerLayer) head(s) per layer\(s.limits.dHead.map { ", d_head <= \($0)" } ?? "")\n"
         out += "  residual (\(s.layout.dModel) dims): \(s.layout.names.joined(separator: " "))\n"
-        for f in s.families { out += "  family \(f.id) [\(kind(f.source)), \(JSONWriter.number(f.points)) pt]: \(f.title)\n" }
+        for f in s.families {
+            out += "  family \(f.id) [\(kind(f.source)), \(JSONWriter.number(f.points)) pt\(f.partialCredit ? ", partial credit" : "")]: \(f.title)\n"
+            if case .circuits(let checks) = f.source {
+                for c in checks { out += "    check \(c.id): \(c.product.map(\.description).joined(separator: " · "))\(c.restriction)\n" }
+            }
+        }
+        if !s.necessaryHeads.isEmpty { out += "  necessary heads: \(s.necessaryHeads.map(\.description).joined(separator: ", "))\n" }
         return out
     }
 }

@@ -11,7 +11,7 @@ struct CircuitEvaluator {
         func result(_ correct: Bool, _ found: String) -> TargetResult {
             TargetResult(
                 caseIndex: index, target: .predict(position: -1, expected: check.id), correct: correct, margin: nil,
-                expected: "\(check.product.map(\.description).joined(separator: " · ")): \(expected)", found: found)
+                expected: "\(check.product.map(\.description).joined(separator: " · "))\(check.restriction): \(expected)", found: found)
         }
         var product: Matrix? = nil
         for factor in check.product {
@@ -124,13 +124,5 @@ enum QuestionEvaluator {
         }
         let found = given.map { JSONWriter.write($0, pretty: false) } ?? "no answer"
         return TargetResult(caseIndex: index, target: target, correct: correct, margin: nil, expected: "\(q.id): \(expected)", found: found)
-    }
-}
-
-/// Short names for long dim lists in messages.
-enum DimList {
-    /// The dims, cut after eight (`tok:A, tok:B, … (12 dims)`).
-    static func compact(_ dims: [String]) -> String {
-        dims.count <= 8 ? dims.joined(separator: ", ") : dims.prefix(8).joined(separator: ", ") + ", … (\(dims.count) dims)"
     }
 }

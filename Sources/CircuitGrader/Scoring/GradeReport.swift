@@ -78,7 +78,7 @@ public struct GradeReport: Equatable, Sendable {
     public var maxScore: Double { families.reduce(0) { $0 + $1.points } }
     /// The seed as shown to students: the number when it is the public seed, else only that it was the
     /// instructor's (a secret seed printed in feedback would let students regenerate the graded cases).
-    public var seedForStudents: String { seed == Grader.publicSeed ? "seed \(seed)" : "instructor's seed" }
+    public var seedForStudents: String { seed == Grader.publicSeed ? "seed \(seed)" : "a non-public seed, not shown" }
 
     /// Every family passed.
     public var passed: Bool { families.allSatisfy(\.passed) }
