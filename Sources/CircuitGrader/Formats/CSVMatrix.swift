@@ -4,6 +4,7 @@
 public enum CSVMatrix {
     /// The matrix in `text` from `file`.
     public static func parse(_ text: String, file: String, location: String) throws -> RawMatrix {
+        try CSVLimits.check(text, file: file, location: location)
         var lines: [(number: Int, cells: [String])] = []
         for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)

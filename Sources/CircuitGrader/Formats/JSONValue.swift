@@ -1,8 +1,9 @@
 /// A parsed JSON document that keeps object keys in file order and the line of every value.
 ///
 /// Our own parser (no Foundation) so that errors carry line numbers, duplicate keys are rejected,
-/// nesting depth is bounded and numbers stay exact `Double`s.
-public indirect enum JSONValue: Equatable, Sendable {
+/// nesting depth and the number of values are bounded and numbers stay exact `Double`s. Not `indirect`:
+/// arrays and objects already store their items out of line, so a number costs no allocation of its own.
+public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -70,6 +71,7 @@ public struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var line = 1
+    private var values = 0
     private let file: String
 
     /// Parses `text`; errors name `file`.
@@ -107,6 +109,10 @@ public struct JSONParser {
     private mutating func parseValue(depth: Int) throws(GraderError) -> JSONValue {
         guard depth < Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
         guard index < bytes.count else { throw error("the file ends where a value was expected (truncated?)") }
+        values += 1
+        guard values <= InputLimits.maxJSONValues else {
+            throw error("the document holds more than \(InputLimits.maxJSONValues) values, the limit per file")
+        }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
         case UInt8(ascii: "["): return try parseArray(depth: depth)
@@ -205,15 +211,7 @@ public struct JSONParser {
                 case UInt8(ascii: "r"): scalars.append("\r")
                 case UInt8(ascii: "t"): scalars.append("\t")
                 case UInt8(ascii: "u"):
-                    var code = try parseHex4()
-                    if (0xD800..<0xDC00).contains(code), index + 1 < bytes.count,
-                        bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-                    {
-                        index += 2
-                        let low = try parseHex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low &- 0xDC00)
-                    }
-                    scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                    scalars.append(try parseEscapedScalar())
                 default: throw error("invalid escape in a string")
                 }
                 continue
@@ -222,6 +220,23 @@ public struct JSONParser {
             index += 1
         }
         throw error("the file ends inside a string (truncated?)")
+    }
+
+    /// The scalar of a `\\u` escape (its `u` already read): a surrogate pair joined, a lone surrogate (or a
+    /// high one followed by an escape that is not a low surrogate) replaced by U+FFFD, as `JSONDecoder` does.
+    private mutating func parseEscapedScalar() throws(GraderError) -> Unicode.Scalar {
+        let code = try parseHex4()
+        guard (0xD800..<0xDC00).contains(code), index + 1 < bytes.count,
+            bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+        else { return Unicode.Scalar(code) ?? "\u{FFFD}" }
+        let save = index
+        index += 2
+        let low = try parseHex4()
+        guard (0xDC00..<0xE000).contains(low) else {
+            index = save  // the second escape stands on its own
+            return "\u{FFFD}"
+        }
+        return Unicode.Scalar(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)) ?? "\u{FFFD}"
     }
 
     private mutating func parseHex4() throws(GraderError) -> UInt32 {

@@ -31,17 +31,10 @@ public enum SubmissionLoader {
         }
     }
 
-    /// The bytes of `path`, refusing files over `InputLimits.maxFileBytes`.
+    /// The bytes of `path`, refusing anything but a regular file of at most `InputLimits.maxFileBytes`
+    /// (checked before it is opened; see `SafeFile`).
     public static func readFile(_ path: String) throws -> [UInt8] {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        if let size = attributes?[.size] as? Int, size > InputLimits.maxFileBytes {
-            throw GraderError(file: path, "the file is \(size) bytes; at most \(InputLimits.maxFileBytes) are accepted")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else { throw GraderError(file: path, "cannot read the file") }
-        guard data.count <= InputLimits.maxFileBytes else {
-            throw GraderError(file: path, "the file is \(data.count) bytes; at most \(InputLimits.maxFileBytes) are accepted")
-        }
-        return [UInt8](data)
+        try SafeFile.read(path)
     }
 }
 
