@@ -31,7 +31,7 @@ public struct ClassFolder: Sendable {
         for name in try Self.children(root) {
             let path = (root as NSString).appendingPathComponent(name)
             let student = Self.studentName(name)
-            if let problem = Self.escape(path, realRoot: realRoot) {
+            if let problem = Self.escape(path, realRoot: realRoot) ?? Self.notFileOrFolder(path) {
                 entries.append(Entry(student: student, path: path, problem: problem))
                 continue
             }
@@ -45,12 +45,22 @@ public struct ClassFolder: Sendable {
     }
 
     static func children(_ folder: String) throws -> [String] {
-        do {
-            // Hidden entries and the __MACOSX folders of zip exports are not submissions.
-            return try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") && $0 != "__MACOSX" }.sorted()
-        } catch {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
             throw GraderError(file: folder, "cannot list the folder: \(error.localizedDescription)")
         }
+        guard names.count <= InputLimits.maxFolderEntries else {
+            throw GraderError(file: folder, "the folder holds \(names.count) entries; at most \(InputLimits.maxFolderEntries) are read")
+        }
+        // Hidden entries and the __MACOSX folders of zip exports are not submissions.
+        return names.filter { !$0.hasPrefix(".") && $0 != "__MACOSX" }.sorted()
+    }
+
+    /// An error when `path` is neither a regular file nor a folder (a FIFO, a device, a socket): it is never
+    /// opened, since opening a FIFO waits for a writer and a device never ends.
+    static func notFileOrFolder(_ path: String) -> GraderError? {
+        if case .other(let what) = SafeFile.kind(path) { return GraderError(file: path, "is \(what), not a submission file or folder; it was not read") }
+        return nil
     }
 
     static func isDirectory(_ path: String) -> Bool {
@@ -64,8 +74,9 @@ public struct ClassFolder: Sendable {
         return fileExtensions.contains(ext) ? (name as NSString).deletingPathExtension : name
     }
 
-    /// An error when `path`, or any symlink below it, resolves outside `realRoot`.
-    static func escape(_ path: String, realRoot: String) -> GraderError? {
+    /// An error when `path`, or any symlink below it, resolves outside `realRoot`, or when folders below it
+    /// nest deeper than `InputLimits.maxFolderDepth` (or list more than `InputLimits.maxFolderEntries`).
+    static func escape(_ path: String, realRoot: String, depth: Int = 0) -> GraderError? {
         let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         guard real == realRoot || real.hasPrefix(realRoot + "/") else {
             return GraderError(file: path, "is a symlink to \(real), outside the class folder; it was not read")
@@ -74,9 +85,17 @@ public struct ClassFolder: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             return GraderError(file: path, "is a broken symlink or cannot be read")
         }
-        if isDirectory.boolValue, let items = try? FileManager.default.contentsOfDirectory(atPath: path) {
+        if isDirectory.boolValue {
+            guard depth < InputLimits.maxFolderDepth else {
+                return GraderError(file: path, "folders nest more than \(InputLimits.maxFolderDepth) deep here; it was not read")
+            }
+            let items: [String]
+            do { items = try FileManager.default.contentsOfDirectory(atPath: path) } catch { return GraderError(file: path, "cannot list the folder") }
+            guard items.count <= InputLimits.maxFolderEntries else {
+                return GraderError(file: path, "the folder holds \(items.count) entries; at most \(InputLimits.maxFolderEntries) are read")
+            }
             for item in items {
-                if let problem = escape((path as NSString).appendingPathComponent(item), realRoot: realRoot) { return problem }
+                if let problem = escape((path as NSString).appendingPathComponent(item), realRoot: realRoot, depth: depth + 1) { return problem }
             }
         }
         return nil

@@ -36,6 +36,9 @@ public struct Submission: Sendable {
     public var bU: RawVector?
     /// Answers to conceptual questions, by question id.
     public var answers: [String: JSONValue] = [:]
+    /// For a folder, the file each matrix came from, by slot (`L0H0.W_Q`, `L0.b_O`, `W_E`…): errors found
+    /// after loading (the weight limit) name that file rather than the folder.
+    public var sources: [String: String] = [:]
 
     public init(file: String) { self.file = file }
 
