@@ -72,11 +72,12 @@ public struct JSONParser {
     private var index = 0
     private var line = 1
     private var values = 0
+    private let maxValues: Int
     private let file: String
 
-    /// Parses `text`; errors name `file`.
-    public static func parse(_ text: [UInt8], file: String) throws(GraderError) -> JSONValue {
-        var parser = JSONParser(bytes: text, file: file)
+    /// Parses `text`; errors name `file`. At most `maxValues` values are read.
+    public static func parse(_ text: [UInt8], file: String, maxValues: Int = InputLimits.maxJSONValues) throws(GraderError) -> JSONValue {
+        var parser = JSONParser(bytes: text, file: file, maxValues: maxValues)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -86,9 +87,10 @@ public struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8], file: String) {
+    private init(bytes: [UInt8], file: String, maxValues: Int) {
         self.bytes = bytes
         self.file = file
+        self.maxValues = maxValues
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
     }
 
@@ -110,8 +112,8 @@ public struct JSONParser {
         guard depth < Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
         guard index < bytes.count else { throw error("the file ends where a value was expected (truncated?)") }
         values += 1
-        guard values <= InputLimits.maxJSONValues else {
-            throw error("the document holds more than \(InputLimits.maxJSONValues) values, the limit per file")
+        guard values <= maxValues else {
+            throw error("the document holds more than \(maxValues) values, the limit per file")
         }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
