@@ -18,11 +18,13 @@ bin="$out/circuit-grader-fuzz"
 targets=(json state-dict csv-folder npy-folder npz safetensors spec)
 
 build() {
-    mkdir -p "$out"
+    # A snapshot of the sources, so that editing them during the (minutes-long) build cannot break it.
+    rm -rf "$out/src" && mkdir -p "$out/src" && cp -R "$root/Sources/CircuitGrader" "$root/Fuzz/FuzzHarness.swift" "$out/src/"
     local sources
-    mapfile -t sources < <(find "$root/Sources/CircuitGrader" -name '*.swift' | sort)
+    mapfile -t sources < <(find "$out/src" -name '*.swift' | sort)
+    rm -f "$bin"
     swiftc -sanitize=fuzzer,address -parse-as-library -swift-version 6 -O -g -module-name CircuitGrader \
-        "${sources[@]}" "$root/Fuzz/FuzzHarness.swift" -o "$bin" 2>&1 | grep -v "Cannot export local symbol" || true
+        "${sources[@]}" -o "$bin" 2>&1 | grep -v "Cannot export local symbol" || true
     test -x "$bin"
 }
 

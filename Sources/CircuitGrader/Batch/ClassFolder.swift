@@ -45,15 +45,8 @@ public struct ClassFolder: Sendable {
     }
 
     static func children(_ folder: String) throws -> [String] {
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
-            throw GraderError(file: folder, "cannot list the folder: \(error.localizedDescription)")
-        }
-        guard names.count <= InputLimits.maxFolderEntries else {
-            throw GraderError(file: folder, "the folder holds \(names.count) entries; at most \(InputLimits.maxFolderEntries) are read")
-        }
         // Hidden entries and the __MACOSX folders of zip exports are not submissions.
-        return names.filter { !$0.hasPrefix(".") && $0 != "__MACOSX" }.sorted()
+        try FolderListing.names(in: folder).filter { !$0.hasPrefix(".") && $0 != "__MACOSX" }
     }
 
     /// An error when `path` is neither a regular file nor a folder (a FIFO, a device, a socket): it is never
@@ -90,10 +83,7 @@ public struct ClassFolder: Sendable {
                 return GraderError(file: path, "folders nest more than \(InputLimits.maxFolderDepth) deep here; it was not read")
             }
             let items: [String]
-            do { items = try FileManager.default.contentsOfDirectory(atPath: path) } catch { return GraderError(file: path, "cannot list the folder") }
-            guard items.count <= InputLimits.maxFolderEntries else {
-                return GraderError(file: path, "the folder holds \(items.count) entries; at most \(InputLimits.maxFolderEntries) are read")
-            }
+            do { items = try FolderListing.names(in: path) } catch { return error as? GraderError }
             for item in items {
                 if let problem = escape((path as NSString).appendingPathComponent(item), realRoot: realRoot, depth: depth + 1) { return problem }
             }

@@ -6,7 +6,7 @@ enum FolderListing {
     static func names(in folder: String) throws -> [String] {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
-            throw GraderError(file: folder, "cannot list the folder")
+            throw GraderError(file: folder, "cannot list the folder: \(error.localizedDescription)")
         }
         guard names.count <= InputLimits.maxFolderEntries else {
             throw GraderError(file: folder, "the folder holds \(names.count) entries; at most \(InputLimits.maxFolderEntries) are read")

@@ -34,7 +34,7 @@ public struct GraderError: Error, Equatable, Sendable, CustomStringConvertible {
         let joined = parts.joined(separator: ": ")
         let start = joined.prefix(Self.maxLength + 1)
         let isCut = start.count > Self.maxLength
-        let line = SafeText.terminal(String(isCut ? start.prefix(Self.maxLength) : start).replacingOccurrences(of: "\n", with: " "))
+        let line = SafeText.oneLine(String(isCut ? start.prefix(Self.maxLength) : start))
         return isCut ? line + "… (cut)" : line
     }
 

@@ -15,12 +15,17 @@ public enum SafeText {
     /// `s` with every character that could move the cursor, recolour or reorder a terminal line shown as a
     /// visible escape (`\u{1B}`); tab and carriage return as `\t` and `\r`. Newlines are kept (callers that
     /// need one line replace them first).
-    public static func terminal(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: needsEscape) else { return s }
+    public static func terminal(_ s: String) -> String { escaped(s, newline: "\n") }
+
+    /// `terminal`, with each newline shown as a space: one line, for one-line errors.
+    public static func oneLine(_ s: String) -> String { escaped(s, newline: " ") }
+
+    private static func escaped(_ s: String, newline: Unicode.Scalar) -> String {
+        guard s.unicodeScalars.contains(where: { $0 == "\n" ? newline != "\n" : needsEscape($0) }) else { return s }
         var out = String.UnicodeScalarView()
         for u in s.unicodeScalars {
             switch u {
-            case "\n": out.append(u)
+            case "\n": out.append(newline)
             case "\t": out.append(contentsOf: "\\t".unicodeScalars)
             case "\r": out.append(contentsOf: "\\r".unicodeScalars)
             default:
@@ -36,7 +41,7 @@ public enum SafeText {
 
     /// Whether `u` is shown escaped on a terminal (newline aside).
     static func needsEscape(_ u: Unicode.Scalar) -> Bool {
-        if u == "\n" { return false }
+        if u.value >= 0x20 && u.value < 0x7F || u == "\n" { return false }  // printable ASCII: the common case
         switch u.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse: return true
         default: return false
@@ -62,7 +67,7 @@ public enum SafeText {
     /// escaped, newlines flattened, Markdown punctuation backslash-escaped, `<`, `>` and `&` as entities.
     public static func markdown(_ s: String) -> String {
         var out = ""
-        for c in terminal(s).replacingOccurrences(of: "\n", with: " ") {
+        for c in oneLine(s) {
             switch c {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
