@@ -11,6 +11,7 @@
 # .build/fuzz/findings/TARGET/ (crash-*, timeout-*, oom-*); copy each into
 # Tests/CircuitGraderTests/Fixtures/hostile/ with the error it must produce (HostileInputTests).
 # A hang is an input over 2 s (-timeout=2); over-limit memory is over 2 GB RSS or one allocation over 1 GB.
+# Leak detection is off (-detect_leaks=0): the Swift runtime keeps caches LeakSanitizer would report.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/.build/fuzz"
@@ -67,7 +68,7 @@ run() {
     mkdir -p "$out/findings/$target" "$out/corpus/$target"
     cd "$root"
     FUZZ_TARGET="$target" FUZZ_EXERCISES="$root/exercises" nice -n 10 "$bin" \
-        -dict="$root/Fuzz/dict/$target.dict" -max_len="$max_len" -timeout=2 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+        -dict="$root/Fuzz/dict/$target.dict" -max_len="$max_len" -timeout=2 -rss_limit_mb=2048 -malloc_limit_mb=1024 -detect_leaks=0 \
         -print_final_stats=1 -artifact_prefix="$out/findings/$target/" "$out/corpus/$target" "$@"
 }
 

@@ -104,6 +104,35 @@ struct HostileInputTests {
         #expect(error.description == f.error)
         #expect(Date().timeIntervalSince(started) < 10, "\(f.id) took too long (a debug build; release figures in docs/fuzzing.md)")
     }
+
+    /// The same findings end to end: each fixture written out as the file or folder it stands for, then
+    /// `check` (or `validate` for a spec) exits 2 with exactly one line, the error above at the real path.
+    @Test(arguments: findings)
+    func eachFindingExitsTwoWithOneLineThroughTheCLI(_ f: Finding) throws {
+        let fm = FileManager.default
+        let dir = fm.temporaryDirectory.appendingPathComponent("cg-hostile-\(UUID().uuidString)").path
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: dir) }
+        let bytes = try Self.fixture(f.entry, f.fixture)
+        let placeholder: String, path: String
+        switch f.entry {
+        case .csvFolder, .npyFolder:
+            (placeholder, path) = ("fuzz", (dir as NSString).appendingPathComponent("sub"))
+            try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+            for (name, data) in FuzzInput.files(bytes, defaultName: "unused") {
+                try Data(f.entry == .npyFolder ? FuzzInput.npy(data) : data).write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent(name)))
+            }
+        case .spec:
+            (placeholder, path) = ("fuzz-spec.json", (dir as NSString).appendingPathComponent("spec.json"))
+        default:
+            let ext = (f.fixture as NSString).pathExtension
+            (placeholder, path) = ("fuzz.\(ext)", (dir as NSString).appendingPathComponent("sub.\(ext)"))
+        }
+        if f.entry != .csvFolder && f.entry != .npyFolder { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
+        let r = runCLI(f.entry == .spec ? ["validate", path] : ["check", path, "--exercise", "current-token/nopos"])
+        #expect(r.status == 2, "\(f.id): \(r.out)")
+        #expect(r.err == "error: " + path + f.error.dropFirst(placeholder.count) + "\n")
+    }
 }
 
 /// Inputs too large to commit, made in the test: each refused with its exact error, quickly.
