@@ -20,7 +20,8 @@ struct HostileInputTests {
         Finding(
             id: "a high surrogate followed by a \\u escape below DC00 is U+FFFD, not an overflow", entry: .json,
             fixture: "surrogate-pair-overflow.json",
-            error: "fuzz.json:1: unknown key \"\u{FFFD}\u{FFFD}\" (expected one of: $comment, W_E, W_U, W_pos, answers, b_U, convention, exercise, layers, meta)"),
+            error:
+                "fuzz.json:1: unknown key \"\u{FFFD}\u{FFFD}\" (expected one of: $comment, W_E, W_U, W_pos, answers, b_U, convention, exercise, layers, meta)"),
         Finding(
             id: "a state dict nested 8 levels of 235 items has its shape product checked", entry: .stateDict,
             fixture: "shape-product-overflow.json",
@@ -41,7 +42,8 @@ struct HostileInputTests {
         Finding(
             id: "count 100000 × length 4095 is refused before any case is generated", entry: .spec, fixture: "generated-cases-explode.json",
             error:
-                "fuzz-spec.json:49: families: the generated families ask for more than 1000000 tokens (count × max length, summed; family \"random\" brings the total to 409500000); lower a count or a length"),
+                "fuzz-spec.json:49: families: the generated families ask for more than 1000000 tokens (count × max length, summed; family \"random\" brings the total to 409500000); lower a count or a length"
+        ),
         // Accepted but must not be.
         Finding(
             id: "a bias beyond the limit in an npz", entry: .npz, fixture: "bias-beyond-limit.npz",
@@ -380,7 +382,8 @@ struct MutationRunTests {
     static func seeds(_ entry: FuzzEntryPoint) throws -> [[UInt8]] {
         let fixtures = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
         let hostile = fixtures.appendingPathComponent("hostile").appendingPathComponent(entry.rawValue)
-        var seeds = (try? FileManager.default.contentsOfDirectory(at: hostile, includingPropertiesForKeys: nil))?
+        var seeds =
+            (try? FileManager.default.contentsOfDirectory(at: hostile, includingPropertiesForKeys: nil))?
             .sorted { $0.path < $1.path }.compactMap { try? [UInt8](Data(contentsOf: $0)) } ?? []
         let formats = fixtures.appendingPathComponent("formats")
         switch entry {

@@ -179,14 +179,16 @@ public struct Gradebook: Sendable {
         }
         if !flags.isEmpty {
             out += "\n## Similar submissions (to look at; grades unchanged)\n\n"
-            for f in flags { out += "- \(SafeText.markdown(f.exercise)): \(SafeText.markdown(f.first)) and \(SafeText.markdown(f.second)): \(f.kind.rawValue)\n" }
+            for f in flags {
+                out += "- \(SafeText.markdown(f.exercise)): \(SafeText.markdown(f.first)) and \(SafeText.markdown(f.second)): \(f.kind.rawValue)\n"
+            }
         }
         return out
     }
 
     public var similarityCSV: String {
-        (["exercise,first,second,kind"] + flags.map { ([$0.exercise, $0.first, $0.second].map(SafeText.spreadsheetCell) + [$0.kind.rawValue]).joined(separator: ",") })
-            .joined(separator: "\n") + "\n"
+        let lines = flags.map { f in ([f.exercise, f.first, f.second].map(SafeText.spreadsheetCell) + [f.kind.rawValue]).joined(separator: ",") }
+        return (["exercise,first,second,kind"] + lines).joined(separator: "\n") + "\n"
     }
 
     /// Feedback for one student: their rows, visible families only (hidden ones are counted, not shown).

@@ -15,7 +15,8 @@ enum SpecLimits {
             guard !overflow, !overflow2, sum <= InputLimits.maxGeneratedTokens else {
                 throw root.error(
                     "families",
-                    "the generated families ask for more than \(InputLimits.maxGeneratedTokens) tokens (count × max length, summed; family \"\(family.id)\" brings the total to \(overflow || overflow2 ? "more" : String(sum))); lower a count or a length")
+                    "the generated families ask for more than \(InputLimits.maxGeneratedTokens) tokens (count × max length, summed; family \"\(family.id)\" brings the total to \(overflow || overflow2 ? "more" : String(sum))); lower a count or a length"
+                )
             }
             total = sum
         }
@@ -29,7 +30,8 @@ enum SpecLimits {
             let text = value.isNaN ? "NaN" : value.isInfinite ? (value < 0 ? "-infinity" : "infinity") : JSONWriter.number(value)
             throw root.error(
                 "fixed",
-                "\(name)[\(flat / max(m.columns, 1))][\(flat % max(m.columns, 1))] is \(text); fixed values must be finite and within ±\(JSONWriter.number(InputLimits.maxAbsWeight)) (check a sinusoidal alpha or amplitude)")
+                "\(name)[\(flat / max(m.columns, 1))][\(flat % max(m.columns, 1))] is \(text); fixed values must be finite and within ±\(JSONWriter.number(InputLimits.maxAbsWeight)) (check a sinusoidal alpha or amplitude)"
+            )
         }
     }
 }

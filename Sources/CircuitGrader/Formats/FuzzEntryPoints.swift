@@ -57,7 +57,8 @@ enum FuzzEntryPoint: String, CaseIterable, Sendable {
                 return data
             }
         case .npz:
-            let archive = bytes.starts(with: Array("PK".utf8)) ? bytes : FuzzInput.zip(FuzzInput.files(bytes, defaultName: "arr_0.npy").mapValues(FuzzInput.npy))
+            let archive =
+                bytes.starts(with: Array("PK".utf8)) ? bytes : FuzzInput.zip(FuzzInput.files(bytes, defaultName: "arr_0.npy").mapValues(FuzzInput.npy))
             submission = try StateDict.submission(try NPZReader.read(archive, file: "fuzz.npz"), file: "fuzz.npz", exercise: nil, convention: .transformerLens)
         case .safetensors:
             let file = FuzzInput.safetensors(bytes)
