@@ -80,6 +80,12 @@ struct HostileInputTests {
             id: "a sinusoidal alpha of 1e308 cannot put NaN into W_pos", entry: .spec, fixture: "sinusoidal-alpha-overflow.json",
             error:
                 "fuzz-spec.json:46: fixed: W_pos[2][5] is NaN; fixed values must be finite and within ±1000000 (check a sinusoidal alpha or amplitude)"),
+        // Found by the fuzz campaign.
+        Finding(
+            id: "fuzz: a file name on which Foundation's pathExtension traps", entry: .npyFolder, fixture: "fuzz-name-traps-pathExtension",
+            error:
+                "fuzz: the folder holds no .csv or .npy files; to grade the .json/.npz/.safetensors files in it, pass them to check one by one or grade the folder with `grade`"
+        ),
         // Spoofing.
         Finding(
             id: "an escape sequence in a key is shown escaped", entry: .json, fixture: "escape-sequence-in-key.json",
@@ -121,7 +127,10 @@ struct HostileInputTests {
         case .csvFolder, .npyFolder:
             (placeholder, path) = ("fuzz", (dir as NSString).appendingPathComponent("sub"))
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
-            for (name, data) in FuzzInput.files(bytes, defaultName: "unused") {
+            let files = FuzzInput.files(bytes, defaultName: "unused")
+            // A name with a slash (the fuzzer's) cannot be a file in a folder: the table above covers it.
+            guard !files.keys.contains(where: { $0.contains("/") }) else { return }
+            for (name, data) in files {
                 try Data(f.entry == .npyFolder ? FuzzInput.npy(data) : data).write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent(name)))
             }
         case .spec:
@@ -354,6 +363,18 @@ struct HostileClassTests {
         let central = le(0x0201_4B50, 4) + le(45, 2) + fields + le(extra.count, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(0, 4) + name + extra
         return local + central + le(0x0605_4B50, 4) + le(0, 2) + le(0, 2) + le(1, 2) + le(1, 2) + le(central.count, 4) + le(local.count, 4) + le(0, 2)
     }()
+}
+
+/// File names are split without Foundation's path functions, which trap on some names.
+struct FileNameTests {
+    @Test(arguments: [
+        ("L0H0.W_Q.csv", "csv", "L0H0.W_Q"), ("a/b/W_E.NPY", "NPY", "W_E"), (".hidden", "", ".hidden"), ("a.", "", "a."),
+        ("noext", "", "noext"), ("dir.d/file", "", "file"), ("x.json///", "json", "x"), ("  \u{FFFD}.\u{FFFD}_O.npy////(//", "", "(")
+    ])
+    func extensionAndStem(_ name: String, _ ext: String, _ stem: String) {
+        #expect(FileName.pathExtension(name) == ext)
+        #expect(FileName.stem(name) == stem)
+    }
 }
 
 /// `SafeFile` reads at most its limit, even from a file whose size `stat` understates.

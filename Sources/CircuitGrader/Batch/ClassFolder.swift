@@ -63,8 +63,8 @@ public struct ClassFolder: Sendable {
 
     /// The student a top-level entry belongs to: its name without a submission extension.
     static func studentName(_ name: String) -> String {
-        let ext = (name as NSString).pathExtension.lowercased()
-        return fileExtensions.contains(ext) ? (name as NSString).deletingPathExtension : name
+        let ext = FileName.pathExtension(name).lowercased()
+        return fileExtensions.contains(ext) ? FileName.stem(name) : name
     }
 
     /// An error when `path`, or any symlink below it, resolves outside `realRoot`, or when folders below it
@@ -99,10 +99,10 @@ public struct ClassFolder: Sendable {
         var hasMatrices = false
         for name in names {
             let path = (folder as NSString).appendingPathComponent(name)
-            let ext = (name as NSString).pathExtension.lowercased()
+            let ext = FileName.pathExtension(name).lowercased()
             if Self.isDirectory(path) {
                 let inner = (try? children(path)) ?? []
-                if inner.contains(where: { matrixExtensions.contains(($0 as NSString).pathExtension.lowercased()) }) {
+                if inner.contains(where: { matrixExtensions.contains(FileName.pathExtension($0).lowercased()) }) {
                     entries.append(Entry(student: student, path: path, problem: nil))
                 }
             } else if fileExtensions.contains(ext) {

@@ -52,3 +52,29 @@ enum VectorLabels {
         return .sparse(Array(zip(lengthLabels, m.values)))
     }
 }
+
+/// A file name's extension and stem, computed here: Foundation's `NSString.pathExtension` traps on some
+/// names (a fuzzer found one), and every name in a class folder comes from a student.
+enum FileName {
+    /// The last component of `path`, trailing slashes ignored.
+    static func lastComponent(_ path: String) -> Substring {
+        let trimmed = path.reversed().drop { $0 == "/" }
+        let component = trimmed.prefix { $0 != "/" }
+        return Substring(String(component.reversed()))
+    }
+
+    /// The text after the last `.` of the last component, when that dot is neither its first nor its last
+    /// character (`.bashrc` and `a.` have none); empty otherwise.
+    static func pathExtension(_ path: String) -> String {
+        let name = lastComponent(path)
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex, name.index(after: dot) != name.endIndex else { return "" }
+        return String(name[name.index(after: dot)...])
+    }
+
+    /// The last component of `path` without its extension (and the dot before it).
+    static func stem(_ path: String) -> String {
+        let name = lastComponent(path)
+        let ext = pathExtension(path)
+        return ext.isEmpty ? String(name) : String(name.dropLast(ext.count + 1))
+    }
+}

@@ -23,7 +23,7 @@ public enum SubmissionLoader {
         }
         if isDirectory.boolValue { return try FolderSubmission.load(path) }
         let bytes = try readFile(path)
-        switch (path as NSString).pathExtension.lowercased() {
+        switch FileName.pathExtension(path).lowercased() {
         case "json": return try JSONSubmission.parse(bytes, file: path)
         case "npz":
             return try StateDict.submission(try NPZReader.read(bytes, file: path), file: path, exercise: nil, convention: .transformerLens)
@@ -62,8 +62,8 @@ enum FolderSubmission {
         var sources = SlotSources()
         for name in names.sorted() {
             let path = (folder as NSString).appendingPathComponent(name)
-            let ext = (name as NSString).pathExtension.lowercased()
-            let stem = (name as NSString).deletingPathExtension
+            let ext = FileName.pathExtension(name).lowercased()
+            let stem = FileName.stem(name)
             switch ext {
             case "txt" where stem == "exercise":
                 try sources.claim(name, for: "exercise.txt", in: folder)
