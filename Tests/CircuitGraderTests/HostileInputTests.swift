@@ -86,6 +86,11 @@ struct HostileInputTests {
             error:
                 "fuzz: the folder holds no .csv or .npy files; to grade the .json/.npz/.safetensors files in it, pass them to check one by one or grade the folder with `grade`"
         ),
+        Finding(
+            id: "fuzz: another name on which pathExtension traps, in a CSV folder", entry: .csvFolder, fixture: "fuzz-name-traps-pathExtension",
+            error:
+                "fuzz: the folder holds no .csv or .npy files; to grade the .json/.npz/.safetensors files in it, pass them to check one by one or grade the folder with `grade`"
+        ),
         // Spoofing.
         Finding(
             id: "an escape sequence in a key is shown escaped", entry: .json, fixture: "escape-sequence-in-key.json",
