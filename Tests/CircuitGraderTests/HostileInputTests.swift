@@ -115,7 +115,7 @@ struct HostileInputTests {
             return
         }
         #expect(error.description == f.error)
-        #expect(Date().timeIntervalSince(started) < 10, "\(f.id) took too long (a debug build; release figures in docs/fuzzing.md)")
+        #expect(Date().timeIntervalSince(started) < 30, "\(f.id) took too long (a debug build; release figures in docs/fuzzing.md)")
     }
 
     /// The same findings end to end: each fixture written out as the file or folder it stands for, then
@@ -183,7 +183,7 @@ struct OversizedInputTests {
             return
         }
         #expect(error.description == c.error)
-        #expect(Date().timeIntervalSince(started) < 10, "\(c.id) took too long (a debug build; release figures in docs/fuzzing.md)")
+        #expect(Date().timeIntervalSince(started) < 30, "\(c.id) took too long (a debug build; release figures in docs/fuzzing.md)")
     }
 
     /// The value count stops a huge array early (the limit made small here, so the test stays fast in debug).
@@ -201,7 +201,7 @@ struct OversizedInputTests {
         let id = String(repeating: "a", count: 1_000_000)
         let started = Date()
         #expect(throws: GraderError.self) { try catalog.spec(id, for: "x.json") }
-        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(Date().timeIntervalSince(started) < 10)
         #expect(editDistance(id, "current-token/nopos") == 1_000_000)
         #expect(editDistance("current-token/nops", "current-token/nopos") == 1)
     }
@@ -338,7 +338,7 @@ struct HostileClassTests {
         let r = runCLI(["grade", root, "--out", out, "--exercise", "current-token/nopos"])
         let elapsed = Date().timeIntervalSince(started)
         #expect(r.status == 0, "\(r.err)")
-        #expect(elapsed < 20, "the hostile class took \(elapsed) s")
+        #expect(elapsed < 60, "the hostile class took \(elapsed) s")
         let rows = try BatchTests.readCSV((out as NSString).appendingPathComponent("grades.csv"))
         var errors: [String: String] = [:]
         for row in rows { errors[row["student"] ?? "", default: ""] += row["error"] ?? "" }
