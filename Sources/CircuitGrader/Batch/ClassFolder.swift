@@ -31,7 +31,7 @@ public struct ClassFolder: Sendable {
         for name in try Self.children(root) {
             let path = (root as NSString).appendingPathComponent(name)
             let student = Self.studentName(name)
-            if let problem = Self.escape(path, realRoot: realRoot) {
+            if let problem = Self.escape(path, realRoot: realRoot) ?? Self.notFileOrFolder(path) {
                 entries.append(Entry(student: student, path: path, problem: problem))
                 continue
             }
@@ -45,12 +45,15 @@ public struct ClassFolder: Sendable {
     }
 
     static func children(_ folder: String) throws -> [String] {
-        do {
-            // Hidden entries and the __MACOSX folders of zip exports are not submissions.
-            return try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") && $0 != "__MACOSX" }.sorted()
-        } catch {
-            throw GraderError(file: folder, "cannot list the folder: \(error.localizedDescription)")
-        }
+        // Hidden entries and the __MACOSX folders of zip exports are not submissions.
+        try FolderListing.names(in: folder).filter { !$0.hasPrefix(".") && $0 != "__MACOSX" }
+    }
+
+    /// An error when `path` is neither a regular file nor a folder (a FIFO, a device, a socket): it is never
+    /// opened, since opening a FIFO waits for a writer and a device never ends.
+    static func notFileOrFolder(_ path: String) -> GraderError? {
+        if case .other(let what) = SafeFile.kind(path) { return GraderError(file: path, "is \(what), not a submission file or folder; it was not read") }
+        return nil
     }
 
     static func isDirectory(_ path: String) -> Bool {
@@ -60,12 +63,13 @@ public struct ClassFolder: Sendable {
 
     /// The student a top-level entry belongs to: its name without a submission extension.
     static func studentName(_ name: String) -> String {
-        let ext = (name as NSString).pathExtension.lowercased()
-        return fileExtensions.contains(ext) ? (name as NSString).deletingPathExtension : name
+        let ext = FileName.pathExtension(name).lowercased()
+        return fileExtensions.contains(ext) ? FileName.stem(name) : name
     }
 
-    /// An error when `path`, or any symlink below it, resolves outside `realRoot`.
-    static func escape(_ path: String, realRoot: String) -> GraderError? {
+    /// An error when `path`, or any symlink below it, resolves outside `realRoot`, or when folders below it
+    /// nest deeper than `InputLimits.maxFolderDepth` (or list more than `InputLimits.maxFolderEntries`).
+    static func escape(_ path: String, realRoot: String, depth: Int = 0) -> GraderError? {
         let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         guard real == realRoot || real.hasPrefix(realRoot + "/") else {
             return GraderError(file: path, "is a symlink to \(real), outside the class folder; it was not read")
@@ -74,9 +78,14 @@ public struct ClassFolder: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             return GraderError(file: path, "is a broken symlink or cannot be read")
         }
-        if isDirectory.boolValue, let items = try? FileManager.default.contentsOfDirectory(atPath: path) {
+        if isDirectory.boolValue {
+            guard depth < InputLimits.maxFolderDepth else {
+                return GraderError(file: path, "folders nest more than \(InputLimits.maxFolderDepth) deep here; it was not read")
+            }
+            let items: [String]
+            do { items = try FolderListing.names(in: path) } catch { return error as? GraderError }
             for item in items {
-                if let problem = escape((path as NSString).appendingPathComponent(item), realRoot: realRoot) { return problem }
+                if let problem = escape((path as NSString).appendingPathComponent(item), realRoot: realRoot, depth: depth + 1) { return problem }
             }
         }
         return nil
@@ -90,10 +99,10 @@ public struct ClassFolder: Sendable {
         var hasMatrices = false
         for name in names {
             let path = (folder as NSString).appendingPathComponent(name)
-            let ext = (name as NSString).pathExtension.lowercased()
+            let ext = FileName.pathExtension(name).lowercased()
             if Self.isDirectory(path) {
                 let inner = (try? children(path)) ?? []
-                if inner.contains(where: { matrixExtensions.contains(($0 as NSString).pathExtension.lowercased()) }) {
+                if inner.contains(where: { matrixExtensions.contains(FileName.pathExtension($0).lowercased()) }) {
                     entries.append(Entry(student: student, path: path, problem: nil))
                 }
             } else if fileExtensions.contains(ext) {

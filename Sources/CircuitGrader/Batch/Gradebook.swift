@@ -66,24 +66,28 @@ public struct Gradebook: Sendable {
         for f in families { header += ["\(f):accuracy", "\(f):worst_margin"] }
         header += ["error", "seed", "spec_hash", "grader_version", "feedback_file"]
         let files = feedbackFiles
-        var lines = [header.map(Self.csvField).joined(separator: ",")]
+        // Text that comes from input (names, paths, ids, messages) goes through `text`, so that no cell opens
+        // with a formula; the numbers the grader writes go through `csvField`.
+        let text = SafeText.spreadsheetCell
+        var lines = [header.map(text).joined(separator: ",")]
         for row in rows {
             var cells: [String]
             switch row.outcome {
             case .graded(let r):
                 let byID = Dictionary(r.families.map { ("\(r.exercise)#\($0.id)", $0) }, uniquingKeysWith: { a, _ in a })
-                cells = [row.student, r.file, r.exercise, Self.variant(r.exercise), JSONWriter.number(r.score), JSONWriter.number(r.maxScore), Self.status(r)]
+                cells = [row.student, r.file, r.exercise, Self.variant(r.exercise)].map(text)
+                cells += [JSONWriter.number(r.score), JSONWriter.number(r.maxScore), Self.status(r)].map(Self.csvField)
                 for f in families {
-                    cells += [byID[f].map { JSONWriter.number($0.accuracy) } ?? "", byID[f]?.worstMargin.map(JSONWriter.number) ?? ""]
+                    cells += [byID[f].map { JSONWriter.number($0.accuracy) } ?? "", byID[f]?.worstMargin.map(JSONWriter.number) ?? ""].map(Self.csvField)
                 }
-                cells += ["", String(r.seed), r.specHash, r.graderVersion, files[row.student] ?? ""]
+                cells += ["", String(r.seed), r.specHash, r.graderVersion].map(Self.csvField) + [text(files[row.student] ?? "")]
             case .error(let e, let exercise):
                 let outOf = exercise.flatMap { maxScores[$0] }.map(JSONWriter.number) ?? ""
-                cells = [row.student, e.file, exercise ?? "", exercise.map(Self.variant) ?? "", "0", outOf, "error"]
+                cells = [row.student, e.file, exercise ?? "", exercise.map(Self.variant) ?? ""].map(text) + ["0", outOf, "error"]
                 cells += Array(repeating: "", count: 2 * families.count)
-                cells += [e.description, String(seed), "", graderVersion, files[row.student] ?? ""]
+                cells += [text(e.description)] + [String(seed), "", graderVersion].map(Self.csvField) + [text(files[row.student] ?? "")]
             }
-            lines.append(cells.map(Self.csvField).joined(separator: ","))
+            lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -187,23 +191,25 @@ public struct Gradebook: Sendable {
             let sorted = s.scores.sorted()
             let median = Self.median(sorted).map(JSONWriter.number) ?? ""
             out +=
-                "| \(s.exercise) | \(s.submissions) | \(s.passed) | \(s.errors) | \(sorted.first.map(JSONWriter.number) ?? "") | \(median) | \(sorted.last.map(JSONWriter.number) ?? "") | \(s.commonFailure.map { "\($0.id) (\($0.count))" } ?? "") |\n"
+                "| \(SafeText.markdown(s.exercise)) | \(s.submissions) | \(s.passed) | \(s.errors) | \(sorted.first.map(JSONWriter.number) ?? "") | \(median) | \(sorted.last.map(JSONWriter.number) ?? "") | \(s.commonFailure.map { "\(SafeText.markdown($0.id)) (\($0.count))" } ?? "") |\n"
         }
         if !flags.isEmpty {
             out += "\n## Similar submissions (to look at; grades unchanged)\n\n"
-            for f in flags { out += "- \(f.exercise): \(f.first) and \(f.second): \(f.kind.rawValue)\n" }
+            for f in flags {
+                out += "- \(SafeText.markdown(f.exercise)): \(SafeText.markdown(f.first)) and \(SafeText.markdown(f.second)): \(f.kind.rawValue)\n"
+            }
         }
         return out
     }
 
     public var similarityCSV: String {
-        (["exercise,first,second,kind"] + flags.map { [$0.exercise, $0.first, $0.second, $0.kind.rawValue].map(Self.csvField).joined(separator: ",") })
-            .joined(separator: "\n") + "\n"
+        let lines = flags.map { f in ([f.exercise, f.first, f.second].map(SafeText.spreadsheetCell) + [f.kind.rawValue]).joined(separator: ",") }
+        return (["exercise,first,second,kind"] + lines).joined(separator: "\n") + "\n"
     }
 
     /// Feedback for one student: their rows, visible families only (hidden ones are counted, not shown).
     public func feedback(for student: String) -> String {
-        var out = "Feedback for \(student)\n\n"
+        var out = "Feedback for \(SafeText.terminal(student))\n\n"
         for row in rows where row.student == student {
             switch row.outcome {
             case .graded(let r):
@@ -262,9 +268,8 @@ public struct Gradebook: Sendable {
         return trimmed.isEmpty ? "_" : String(trimmed.prefix(100))
     }
 
-    static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
+    /// A cell the grader itself wrote (a number, a status), RFC 4180-quoted when needed.
+    static func csvField(_ s: String) -> String { SafeText.csvQuoted(s) }
 
     static func variant(_ exercise: String) -> String { exercise.split(separator: "/").last.map(String.init) ?? "" }
 

@@ -53,7 +53,12 @@ public struct ExerciseCatalog: Sendable {
 }
 
 /// The Levenshtein distance between two strings (insertions, deletions, substitutions of characters).
+///
+/// An id from a file may be a megabyte long: strings longer than `InputLimits.maxComparedIDLength` are not
+/// compared (their distance is taken as the longer length in bytes, "nothing alike"), so the table stays small.
 func editDistance(_ a: String, _ b: String) -> Int {
+    let cap = InputLimits.maxComparedIDLength
+    guard a.utf8.count <= 4 * cap, b.utf8.count <= 4 * cap, a.count <= cap, b.count <= cap else { return max(a.utf8.count, b.utf8.count) }
     let x = Array(a), y = Array(b)
     var previous = Array(0...y.count)
     for i in 1...max(x.count, 1) where !x.isEmpty {

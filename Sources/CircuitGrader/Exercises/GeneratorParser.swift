@@ -14,6 +14,7 @@ enum GeneratorParser {
         guard !tokens.isEmpty else { throw f.error("tokens", "needs at least one token") }
         let variableTokens = try f.optionalStrings("variable_tokens") ?? tokens
         for t in variableTokens where !frame.vocab.contains(t) { throw f.error("variable_tokens", "\"\(t)\" is not in the vocabulary") }
+        guard !variableTokens.isEmpty else { throw f.error("variable_tokens", "needs at least one token for the $variables to take") }
         let plants = try (f.has("plant") ? try f.array("plant") : []).enumerated().map { i, p in
             try plant(
                 JSONFields(p, file: f.file, path: f.path("plant[\(i)]"), allowed: ["pattern", "at", "times"]), frame: frame, maxLength: length.upperBound)

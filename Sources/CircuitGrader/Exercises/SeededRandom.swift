@@ -17,18 +17,22 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 
-    /// A uniform integer in `range` (rejection sampling, no modulo bias).
+    /// A uniform integer in `range` (rejection sampling, no modulo bias); any range, `Int.min...Int.max` included.
     public mutating func int(in range: ClosedRange<Int>) -> Int {
-        let span = UInt64(range.upperBound - range.lowerBound) + 1
+        // The span as unsigned bits: `upperBound - lowerBound` never overflows in UInt64.
+        let width = UInt64(bitPattern: Int64(range.upperBound)) &- UInt64(bitPattern: Int64(range.lowerBound))
+        guard width < UInt64.max else { return Int(truncatingIfNeeded: next()) }
+        let span = width + 1
         let limit = UInt64.max - UInt64.max % span
         var x = next()
         while x >= limit { x = next() }
-        return range.lowerBound + Int(x % span)
+        return Int(truncatingIfNeeded: UInt64(bitPattern: Int64(range.lowerBound)) &+ x % span)
     }
 
-    /// A uniform element of a non-empty array.
+    /// A uniform element of a non-empty array (callers check: `SequenceGenerator` never passes an empty one).
     public mutating func element<T>(of items: [T]) -> T {
-        items[int(in: 0...(items.count - 1))]
+        precondition(!items.isEmpty, "SeededRandom.element(of:) needs a non-empty array")
+        return items[int(in: 0...(items.count - 1))]
     }
 }
 

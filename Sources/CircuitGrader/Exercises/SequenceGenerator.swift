@@ -35,6 +35,7 @@ public struct SequenceGenerator: Equatable, Sendable {
     }
 
     private func sequence(using random: inout SeededRandom) -> [String] {
+        guard !tokens.isEmpty else { return [] }  // the parser refuses this; a generator built in code may not
         let n = random.int(in: length)
         var tokensOut = (0..<n).map { _ in random.element(of: tokens) }
         let bindings = bindVariables(using: &random)
@@ -62,6 +63,7 @@ public struct SequenceGenerator: Equatable, Sendable {
             var pool = variableTokens
             if distinct.contains(v) { pool = pool.filter { !used.contains($0) } }
             if pool.isEmpty { pool = variableTokens }
+            if pool.isEmpty { pool = tokens }  // `"variable_tokens": []` is refused by the parser
             let token = random.element(of: pool)
             bindings[v] = token
             if distinct.contains(v) { used.insert(token) }

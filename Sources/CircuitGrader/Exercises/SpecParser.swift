@@ -36,6 +36,7 @@ public enum SpecParser {
             families.append(try parseFamily(fields, frame: frame, defaultPlan: defaultPlan, limits: limits))
         }
         try requireUnique(families.map(\.id), root, "families")
+        try SpecLimits.check(fixed: fixed, families: families, root)
         let hash = String(format: "%016llx", fnv1a64(String(decoding: bytes, as: UTF8.self)))
         return ExerciseSpec(
             id: try root.string("id"), exercise: try root.string("exercise"), variant: try root.string("variant"),

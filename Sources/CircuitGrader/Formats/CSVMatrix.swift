@@ -5,8 +5,9 @@
 public enum CSVMatrix {
     /// The matrix in `text` from `file`.
     public static func parse(_ text: String, file: String, location: String) throws -> RawMatrix {
-        var data: [(number: Int, text: String)] = []
         let text = CSVDialect.strippingByteOrderMark(text)
+        try CSVLimits.check(text, file: file, location: location)
+        var data: [(number: Int, text: String)] = []
         for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }

@@ -20,7 +20,7 @@ public struct GraderError: Error, Equatable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    /// One line: `file:line: location: message`.
+    /// One line: `file:line: location: message`, with text from input escaped for a terminal (`SafeText`).
     public var description: String {
         var head = file
         if let line { head += ":\(line)" }
@@ -28,9 +28,14 @@ public struct GraderError: Error, Equatable, Sendable, CustomStringConvertible {
         if !head.isEmpty { parts.append(head) }
         if let location, !location.isEmpty { parts.append(location) }
         parts.append(message)
-        let line = parts.joined(separator: ": ").replacingOccurrences(of: "\n", with: " ")
-        // Long input echoed into a message (a huge number, a 50,000-character key) is cut.
-        return line.count <= Self.maxLength ? line : String(line.prefix(Self.maxLength)) + "… (cut)"
+        // Long input echoed into a message (a huge number, a 50,000-character key) is cut before anything
+        // else looks at it; then one line, whatever the input held: newlines flattened, control and escape
+        // characters shown escaped.
+        let joined = parts.joined(separator: ": ")
+        let start = joined.prefix(Self.maxLength + 1)
+        let isCut = start.count > Self.maxLength
+        let line = SafeText.oneLine(String(isCut ? start.prefix(Self.maxLength) : start))
+        return isCut ? line + "… (cut)" : line
     }
 
     /// The longest description printed, in characters.

@@ -88,9 +88,8 @@ enum JSONTensor {
             guard let first = a.first else { break }
             probe = first
         }
-        guard shape.reduce(1, { $0 * max($1, 1) }) <= InputLimits.maxTensorElements else {
-            throw GraderError(file: file, location: location, "has more than \(InputLimits.maxTensorElements) values")
-        }
+        // The shape comes from the first item at each depth; its product is checked before anything is built.
+        _ = try BinaryTensor.elementCount(of: shape, at: BinarySite(file: file, location: location))
         var values: [Double] = []
         try collect(value, depth: 0, shape: shape, into: &values, file: file, location: location)
         return Tensor(shape: shape, values: values)

@@ -1,8 +1,9 @@
 /// A parsed JSON document that keeps object keys in file order and the line of every value.
 ///
 /// Our own parser (no Foundation) so that errors carry line numbers, duplicate keys are rejected,
-/// nesting depth is bounded and numbers stay exact `Double`s.
-public indirect enum JSONValue: Equatable, Sendable {
+/// nesting depth and the number of values are bounded and numbers stay exact `Double`s. Not `indirect`:
+/// arrays and objects already store their items out of line, so a number costs no allocation of its own.
+public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -70,14 +71,19 @@ public struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var line = 1
+    private var values = 0
+    private let maxValues: Int
     private let file: String
     /// Whether Python's `NaN`, `Infinity` and `-Infinity` (as `json.dump` writes them) are read as numbers.
     private var pythonNonFinite = false
 
-    /// Parses `text`; errors name `file`. With `pythonNonFinite`, Python's non-finite tokens become numbers
-    /// for the caller to skip (TransformerLens's `attn.IGNORE`) or refuse with the key that holds them.
-    public static func parse(_ text: [UInt8], file: String, pythonNonFinite: Bool = false) throws(GraderError) -> JSONValue {
-        var parser = JSONParser(bytes: text, file: file)
+    /// Parses `text`; errors name `file`. At most `maxValues` values are read. With `pythonNonFinite`,
+    /// Python's non-finite tokens become numbers for the caller to skip (TransformerLens's `attn.IGNORE`) or
+    /// refuse with the key that holds them.
+    public static func parse(
+        _ text: [UInt8], file: String, pythonNonFinite: Bool = false, maxValues: Int = InputLimits.maxJSONValues
+    ) throws(GraderError) -> JSONValue {
+        var parser = JSONParser(bytes: text, file: file, maxValues: maxValues)
         parser.pythonNonFinite = pythonNonFinite
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -88,9 +94,10 @@ public struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8], file: String) {
+    private init(bytes: [UInt8], file: String, maxValues: Int) {
         self.bytes = bytes
         self.file = file
+        self.maxValues = maxValues
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
     }
 
@@ -111,6 +118,10 @@ public struct JSONParser {
     private mutating func parseValue(depth: Int) throws(GraderError) -> JSONValue {
         guard depth < Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
         guard index < bytes.count else { throw error("the file ends where a value was expected (truncated?)") }
+        values += 1
+        guard values <= maxValues else {
+            throw error("the document holds more than \(maxValues) values, the limit per file")
+        }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
         case UInt8(ascii: "["): return try parseArray(depth: depth)
@@ -215,15 +226,7 @@ public struct JSONParser {
                 case UInt8(ascii: "r"): scalars.append("\r")
                 case UInt8(ascii: "t"): scalars.append("\t")
                 case UInt8(ascii: "u"):
-                    var code = try parseHex4()
-                    if (0xD800..<0xDC00).contains(code), index + 1 < bytes.count,
-                        bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-                    {
-                        index += 2
-                        let low = try parseHex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low &- 0xDC00)
-                    }
-                    scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                    scalars.append(try parseEscapedScalar())
                 default: throw error("invalid escape in a string")
                 }
                 continue
@@ -232,6 +235,23 @@ public struct JSONParser {
             index += 1
         }
         throw error("the file ends inside a string (truncated?)")
+    }
+
+    /// The scalar of a `\\u` escape (its `u` already read): a surrogate pair joined, a lone surrogate (or a
+    /// high one followed by an escape that is not a low surrogate) replaced by U+FFFD, as `JSONDecoder` does.
+    private mutating func parseEscapedScalar() throws(GraderError) -> Unicode.Scalar {
+        let code = try parseHex4()
+        guard (0xD800..<0xDC00).contains(code), index + 1 < bytes.count,
+            bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+        else { return Unicode.Scalar(code) ?? "\u{FFFD}" }
+        let save = index
+        index += 2
+        let low = try parseHex4()
+        guard (0xDC00..<0xE000).contains(low) else {
+            index = save  // the second escape stands on its own
+            return "\u{FFFD}"
+        }
+        return Unicode.Scalar(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)) ?? "\u{FFFD}"
     }
 
     private mutating func parseHex4() throws(GraderError) -> UInt32 {

@@ -13,8 +13,10 @@ public enum NPZReader {
             throw site.error("the file is \(bytes.count) bytes; the limit is \(InputLimits.maxFileBytes)")
         }
         let archive = try ZipArchive(bytes, file: file, maxEntries: InputLimits.maxTensors)
+        // Every name, method, size and place is checked before any entry is decoded: 1,024 entries that all
+        // point at the same 4 MB would otherwise be decoded 1,024 times.
         var names = Set<String>()
-        var tensors: [(name: String, tensor: Tensor)] = []
+        var places: [(name: String, range: Range<Int>)] = []
         for entry in archive.entries {
             let name = try tensorName(of: entry, at: site)
             guard names.insert(name).inserted else { throw site.at(name).error("the array appears twice") }
@@ -22,10 +24,25 @@ public enum NPZReader {
                 throw site.at(name).error(
                     "compressed entries are not supported; save with np.savez instead of np.savez_compressed")
             }
+            places.append((name, try archive.storedRange(of: entry)))
+        }
+        try requireDisjoint(places, at: site)
+        var tensors: [(name: String, tensor: Tensor)] = []
+        for (entry, place) in zip(archive.entries, places) {
             let data = try archive.storedData(of: entry)
-            tensors.append((name, try NPYReader.read(Array(data), file: file, name: name)))
+            tensors.append((place.name, try NPYReader.read(Array(data), file: file, name: place.name)))
         }
         return tensors
+    }
+
+    /// Throws when two entries' data overlap (each byte of the archive belongs to at most one array).
+    private static func requireDisjoint(_ places: [(name: String, range: Range<Int>)], at site: BinarySite) throws(GraderError) {
+        let sorted = places.filter { !$0.range.isEmpty }.sorted { ($0.range.lowerBound, $0.name) < ($1.range.lowerBound, $1.name) }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where b.range.lowerBound < a.range.upperBound {
+            throw site.at(b.name).error(
+                "its data (bytes \(b.range.lowerBound)..<\(b.range.upperBound)) overlaps that of '\(a.name)' "
+                    + "(bytes \(a.range.lowerBound)..<\(a.range.upperBound)); a damaged or hostile archive")
+        }
     }
 
     /// The tensor name of `entry`: its file name without `.npy`.

@@ -64,6 +64,18 @@ public enum SafetensorsReader {
         return (tensors, metadata)
     }
 
+    /// The convention `metadata` names (`"convention"`), validated as the JSON form validates it; the default
+    /// when absent.
+    static func convention(_ metadata: [String: String], file: String) throws(GraderError) -> Submission.Convention {
+        guard let text = metadata["convention"] else { return .transformerLens }
+        guard let convention = Submission.Convention(rawValue: text) else {
+            throw GraderError(
+                file: file, location: "__metadata__.convention",
+                "expected \"transformer_lens\" or \"anthropic\", found \"\(text)\"")
+        }
+        return convention
+    }
+
     /// The JSON header object and where the data buffer starts.
     private static func parseHeader(_ bytes: [UInt8], at site: BinarySite) throws(GraderError) -> (JSONObject, Int) {
         guard let size = bytes.littleEndian(at: 0, width: 8) else {

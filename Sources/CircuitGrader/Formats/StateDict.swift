@@ -19,6 +19,7 @@ public enum StateDict {
         _ tensors: [(name: String, tensor: Tensor)], file: String, exercise: String?,
         convention: Submission.Convention, metadata: [String: String] = [:]
     ) throws -> Submission {
+        try MatrixSlot.requireDistinct(tensors.map(\.name), file: file)
         var s = Submission(file: file)
         s.exercise = exercise
         s.convention = convention

@@ -44,6 +44,9 @@ public struct Submission: Sendable {
     /// For a TransformerLens 4.x file, the `attn_scale` its native attention divides the scores by; the model
     /// is graded as it runs there (`ModelBuilder` folds the difference from the exercise's scale into `W_Q`).
     public var attentionDivisor: Double?
+    /// For a folder, the file each matrix came from, by slot (`L0H0.W_Q`, `L0.b_O`, `W_E`…): errors found
+    /// after loading (the weight limit) name that file rather than the folder.
+    public var sources: [String: String] = [:]
 
     public init(file: String) { self.file = file }
 

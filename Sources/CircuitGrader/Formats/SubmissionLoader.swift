@@ -10,19 +10,26 @@ import Foundation
 public enum SubmissionLoader {
     /// Loads the submission at `path`.
     public static func load(_ path: String) throws -> Submission {
+        let submission = try loadUnchecked(path)
+        try submission.checkWeights()
+        return submission
+    }
+
+    /// The submission at `path` as its reader built it, before the weight limit.
+    private static func loadUnchecked(_ path: String) throws -> Submission {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw GraderError(file: path, "no such file or folder")
         }
         if isDirectory.boolValue { return try FolderSubmission.load(path) }
         let bytes = try readFile(path)
-        switch (path as NSString).pathExtension.lowercased() {
+        switch FileName.pathExtension(path).lowercased() {
         case "json": return try JSONSubmission.parse(bytes, file: path)
         case "npz":
             return try StateDict.submission(try NPZReader.read(bytes, file: path), file: path, exercise: nil, convention: .transformerLens)
         case "safetensors":
             let (tensors, metadata) = try SafetensorsReader.read(bytes, file: path)
-            let convention = metadata["convention"].flatMap(Submission.Convention.init(rawValue:)) ?? .transformerLens
+            let convention = try SafetensorsReader.convention(metadata, file: path)
             return try StateDict.submission(
                 tensors, file: path, exercise: metadata["exercise"], convention: convention, metadata: metadata)
         case "npy":
@@ -32,47 +39,52 @@ public enum SubmissionLoader {
         }
     }
 
-    /// The bytes of `path`, refusing files over `InputLimits.maxFileBytes`.
+    /// The bytes of `path`, refusing anything but a regular file of at most `InputLimits.maxFileBytes`
+    /// (checked before it is opened; see `SafeFile`).
     public static func readFile(_ path: String) throws -> [UInt8] {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        if let size = attributes?[.size] as? Int, size > InputLimits.maxFileBytes {
-            throw GraderError(file: path, "the file is \(size) bytes; at most \(InputLimits.maxFileBytes) are accepted")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else { throw GraderError(file: path, "cannot read the file") }
-        guard data.count <= InputLimits.maxFileBytes else {
-            throw GraderError(file: path, "the file is \(data.count) bytes; at most \(InputLimits.maxFileBytes) are accepted")
-        }
-        return [UInt8](data)
+        try SafeFile.read(path)
     }
 }
 
 /// A folder of one-matrix files (see `SubmissionLoader`).
 enum FolderSubmission {
     static func load(_ folder: String) throws -> Submission {
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        let names = try FolderListing.names(in: folder)
+        return try build(names: names, folder: folder) { name in
+            try SubmissionLoader.readFile((folder as NSString).appendingPathComponent(name))
+        }
+    }
+
+    /// The submission made of the files `names` of `folder`, whose bytes `read` gives (the disk, or a fuzzer).
+    static func build(names: [String], folder: String, read: (String) throws -> [UInt8]) throws -> Submission {
         var submission = Submission(file: folder)
         var tensors: [(name: String, tensor: Tensor)] = []
         var found = false
-        for name in names {
+        var sources = SlotSources()
+        for name in names.sorted() {
             let path = (folder as NSString).appendingPathComponent(name)
-            let ext = (name as NSString).pathExtension.lowercased()
-            let stem = (name as NSString).deletingPathExtension
+            let ext = FileName.pathExtension(name).lowercased()
+            let stem = FileName.stem(name)
             switch ext {
             case "txt" where stem == "exercise":
-                submission.exercise = String(decoding: try SubmissionLoader.readFile(path), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                try sources.claim(name, for: "exercise.txt", in: folder)
+                submission.exercise = String(decoding: try read(name), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             case "txt" where stem == "convention":
-                let text = String(decoding: try SubmissionLoader.readFile(path), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                try sources.claim(name, for: "convention.txt", in: folder)
+                let text = String(decoding: try read(name), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 guard let c = Submission.Convention(rawValue: text) else {
                     throw GraderError(file: path, "expected \"transformer_lens\" or \"anthropic\", found \"\(text)\"")
                 }
                 submission.convention = c
             case "csv":
                 found = true
-                let raw = try CSVMatrix.parse(String(decoding: try SubmissionLoader.readFile(path), as: UTF8.self), file: path, location: stem)
+                try sources.claim(name, stem: stem, in: folder, path: path, into: &submission)
+                let raw = try CSVMatrix.parse(String(decoding: try read(name), as: UTF8.self), file: path, location: stem)
                 try place(raw, name: stem, into: &submission, file: path)
             case "npy":
                 found = true
-                let tensor = try NPYReader.read(try SubmissionLoader.readFile(path), file: path, name: stem)
+                try sources.claim(name, stem: stem, in: folder, path: path, into: &submission)
+                let tensor = try NPYReader.read(try read(name), file: path, name: stem)
                 if StateDict.isStateDictName(stem) {
                     tensors.append((stem, tensor))
                 } else {
@@ -139,10 +151,9 @@ enum FolderSubmission {
     }
 
     private static func vector(_ raw: RawMatrix, file: String, name: String) throws -> RawVector {
-        guard case .dense(let m, _, let labels) = raw, m.rows == 1 || m.columns == 1 else {
+        guard case .dense(let m, let rowLabels, let columnLabels) = raw, m.rows == 1 || m.columns == 1 else {
             throw GraderError(file: file, location: name, "expected one row (or one column) of values")
         }
-        if let labels, m.rows == 1 { return .sparse(Array(zip(labels, m.values))) }
-        return .dense(m.values)
+        return VectorLabels.vector(m, rowLabels: rowLabels, columnLabels: columnLabels)
     }
 }

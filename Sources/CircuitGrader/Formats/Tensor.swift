@@ -32,24 +32,3 @@ public struct Tensor: Equatable, Sendable {
         return Tensor(shape: inner, values: Array(values[(i * n)..<((i + 1) * n)]), precision: precision)
     }
 }
-
-/// Limits every loader enforces, so no file can exhaust memory or time.
-public enum InputLimits {
-    /// Largest submission or spec file read, in bytes (64 MiB).
-    public static let maxFileBytes = 64 << 20
-    /// Largest single dimension of any matrix or tensor.
-    public static let maxDimension = 4096
-    /// Most entries in one tensor.
-    public static let maxTensorElements = 4_000_000
-    /// Largest absolute value of a weight; larger values overflow attention scores.
-    public static let maxAbsWeight = 1e6
-    /// Most tensors in one state-dict file.
-    public static let maxTensors = 1024
-}
-
-extension InputLimits {
-    /// Most layers a submission may have.
-    public static let maxLayers = 16
-    /// Most heads per layer.
-    public static let maxHeads = 64
-}

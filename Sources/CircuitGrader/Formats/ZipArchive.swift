@@ -53,6 +53,19 @@ struct ZipArchive {
 
     /// The data of a stored `entry`, after checking its local header, its sizes and its CRC-32.
     func storedData(of entry: Entry) throws(GraderError) -> ArraySlice<UInt8> {
+        let data = bytes[try storedRange(of: entry)]
+        let crc = CRC32.checksum(data)
+        guard crc == entry.crc32 else {
+            throw site.at(entry.name).error(
+                "CRC-32 mismatch: the directory says \(hex(entry.crc32)), the data gives "
+                    + "\(hex(crc)) (corrupted file?)")
+        }
+        return data
+    }
+
+    /// Where a stored `entry`'s data lies in the archive, after checking its local header and its sizes
+    /// (not its CRC-32: this reads no data, so a reader can check every entry's place before decoding any).
+    func storedRange(of entry: Entry) throws(GraderError) -> Range<Int> {
         let site = site.at(entry.name)
         guard entry.method == 0 else {
             throw site.error("compression method \(entry.method) is not supported; only stored entries are")
@@ -68,14 +81,7 @@ struct ZipArchive {
                 "truncated: the entry needs \(plural(entry.compressedSize, "byte")), "
                     + "found \(bytes.count - start)")
         }
-        let data = bytes[start..<(start + entry.compressedSize)]
-        let crc = CRC32.checksum(data)
-        guard crc == entry.crc32 else {
-            throw site.error(
-                "CRC-32 mismatch: the directory says \(hex(entry.crc32)), the data gives "
-                    + "\(hex(crc)) (corrupted file?)")
-        }
-        return data
+        return start..<(start + entry.compressedSize)
     }
 
     /// Where `entry`'s data starts: after its local header and that header's own name and extra field.

@@ -6,7 +6,7 @@ public enum MarkdownReport {
             switch outcome {
             case .graded(let r):
                 let verdict = (r.passed ? "✅ passed" : "❌ failed") + (r.exploratory != nil ? ", exploratory" : "")
-                out += "### `\(cell(r.file))`: \(cell(r.exercise)) (\(verdict), \(TargetEvaluator.format(r.score))/\(TargetEvaluator.format(r.maxScore)))\n\n"
+                out += "### \(cell(r.file)): \(cell(r.exercise)) (\(verdict), \(TargetEvaluator.format(r.score))/\(TargetEvaluator.format(r.maxScore)))\n\n"
                 if let reason = r.exploratory { out += "> exploratory: \(cell(reason))\n\n" }
                 out += "| family | result | correct | worst margin | counterexample |\n| --- | --- | --- | --- | --- |\n"
                 for f in r.families {
@@ -16,14 +16,12 @@ public enum MarkdownReport {
                 }
                 out += "\n<sub>seed \(r.seed), spec \(r.specHash), circuit-grader \(r.graderVersion)</sub>\n\n"
             case .error(let e, _):
-                out += "### `\(cell(e.file))`: ⚠️ could not be graded\n\n\(cell(e.description))\n\n"
+                out += "### \(cell(e.file)): ⚠️ could not be graded\n\n\(cell(e.description))\n\n"
             }
         }
         return out
     }
 
-    /// Text safe inside a table cell: pipes escaped, newlines flattened.
-    static func cell(_ s: String) -> String {
-        s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
-    }
+    /// Text safe in a heading or a table cell (`SafeText.markdown`).
+    static func cell(_ s: String) -> String { SafeText.markdown(s) }
 }

@@ -3,20 +3,21 @@ public enum TextReport {
     /// The report as text; ANSI colour when `colour`.
     public static func render(_ r: GradeReport, colour: Bool) -> String {
         func paint(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
-        var out = "\(r.file): \(r.exercise) (\(r.title))\n"
-        if let reason = r.exploratory { out += paint("  exploratory: ", "33") + reason + "\n" }
+        // Text from files (paths, ids, titles, tokens) is escaped for the terminal; only `paint` adds escapes.
+        var out = SafeText.terminal("\(r.file): \(r.exercise) (\(r.title))") + "\n"
+        if let reason = r.exploratory { out += paint("  exploratory: ", "33") + SafeText.terminal(reason) + "\n" }
         for f in r.families {
             let verdict = f.passed ? paint("PASS", "32") : paint("FAIL", "31")
-            var line = "  \(verdict) \(f.id): \(f.correct)/\(f.total) correct (\(percent(f.accuracy)))"
-            if let v = r.verdict(of: f) { line = "  \(verdict) \(f.id): \(v.summary)" }
+            var line = "  \(verdict) \(SafeText.terminal(f.id)): \(f.correct)/\(f.total) correct (\(percent(f.accuracy)))"
+            if let v = r.verdict(of: f) { line = "  \(verdict) \(SafeText.terminal(f.id)): \(SafeText.terminal(v.summary))" }
             if let w = f.worstMargin, !line.contains("worst margin") { line += ", worst margin \(TargetEvaluator.format(w))" }
             if let m = f.medianMargin { line += ", median \(TargetEvaluator.format(m))" }
             line += ", \(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points)) pt"
             out += line + "\n"
             if !f.failures.isEmpty {
-                for c in f.failures { out += "       " + describe(c) + "\n" }
+                for c in f.failures { out += "       " + SafeText.terminal(describe(c)) + "\n" }
             } else if !f.passed, let c = f.counterexample {
-                out += "       " + describe(c) + "\n"
+                out += "       " + SafeText.terminal(describe(c)) + "\n"
             }
         }
         if !r.heads.isEmpty { out += "  heads: " + r.heads.map(\.summary).joined(separator: "; ") + "\n" }
