@@ -74,7 +74,7 @@ struct DomainTests {
     func aProofOrCounterexampleEqualsBruteForceOnASmallFrame(_ scores: (Double, Double, Double)) throws {
         let (spec, model) = try tinyModel(bosScore: scores.0, matchScore: scores.1, positionBias: scores.2)
         let domain = try #require(PredictionDomain.domains(of: spec).first)
-        let verdict = DomainCheck(spec: spec, model: model, domain: domain, settings: DomainSettings(prove: true, adversarialBudget: 0)).run()
+        let verdict = try #require(DomainCheck(spec: spec, model: model, domain: domain, settings: DomainSettings(prove: true, adversarialBudget: 0)).run())
         let brute = bruteForce(spec, model, maxLength: 5)
         if let first = brute.first {
             #expect(verdict.status == .counterexample)
@@ -417,5 +417,27 @@ struct MessageTests {
         } catch let e as GraderError {
             #expect(e.description.contains("correct, but below the family's min_margin of 0.6"), "\(e.description)")
         }
+    }
+}
+
+/// The per-submission time limit stops a family while it runs, and chunking it changes no result.
+struct DeadlineTests {
+    @Test func aFamilyRunsInChunksThatChangeNothingAndStopAtTheDeadline() throws {
+        let (_, spec, model) = try loadModel(repoPath("submissions/reference/induction-k-learned.json"))
+        let grader = Grader(spec: spec)
+        let family = try #require(spec.families.first { $0.id == "layer0-head" })
+        // Three chunks' worth of the family's cases (attention targets: full traces).
+        let one = grader.cases(of: family)
+        let cases = Array(repeating: one, count: 3 * Grader.chunk / max(1, one.count) + 1).flatMap { $0 }
+        #expect(cases.count > 2 * Grader.chunk)
+        let chunked = try #require(grader.evaluate(cases, on: model, deadline: .distantFuture))
+        let traces = model.forward(batch: cases.map { grader.bosPrefix + $0.tokens.compactMap(grader.tokenIndex) })
+        var whole: [TargetResult] = []
+        for (i, c) in cases.enumerated() {
+            for t in c.targets { whole.append(TargetEvaluator(spec: spec, trace: traces[i], offset: grader.bosPrefix.count).evaluate(t, caseIndex: i)) }
+        }
+        #expect(chunked == whole)
+        #expect(grader.evaluate(cases, on: model, deadline: .distantPast) == nil)
+        #expect(grader.grade(model, submission: Submission(file: "x"), deadline: .distantPast) == nil)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 // The domain check: the part of the grade that makes a verdict a proof or a counterexample.
 //
 // For each prediction domain of the spec (PredictionDomain), in this order, stopping at the first wrong
@@ -102,8 +104,12 @@ struct DomainCheck {
     let model: Transformer
     let domain: PredictionDomain
     let settings: DomainSettings
+    /// Checked between steps, pairs and chunks: past it, `run` gives up (nil).
+    var deadline: Date = .distantFuture
 
-    func run() -> DomainVerdict {
+    private var late: Bool { Date() > deadline }
+
+    func run() -> DomainVerdict? {
         let size = ExhaustiveVerifier.sequenceCount(
             alphabet: domain.tokens.count, minLength: domain.lengths.lowerBound, maxLength: domain.lengths.upperBound)
         var verdict = DomainVerdict(
@@ -131,6 +137,7 @@ struct DomainCheck {
         }
         // 2. Stress sequences: every sequence over each pair, then the sparse ones.
         for pair in StressSequences.pairs(domain.tokens) {
+            if late { return nil }
             let result: DomainGrading.Tally
             if grading.canEnumerate(pair), let r = grading.enumerate(pair, maxLength: domain.lengths.upperBound) {
                 result = r
@@ -141,11 +148,13 @@ struct DomainCheck {
             verdict.worstMargin = min(verdict.worstMargin ?? .infinity, result.worstMargin ?? .infinity)
             if let c = result.failure { return fail(verdict, c, by: .stress, grading: grading) }
         }
+        if late { return nil }
         let sparse = grading.grade(grading.lengthsToStress.flatMap { StressSequences.sparse(tokens: domain.tokens, length: $0) })
         verdict.stressed += sparse.sequences
         verdict.worstMargin = min(verdict.worstMargin ?? .infinity, sparse.worstMargin ?? .infinity)
         if let c = sparse.failure { return fail(verdict, c, by: .stress, grading: grading) }
         // 3. The adversarial search, seeded by the spec alone.
+        if late { return nil }
         if settings.adversarialBudget > 0,
             let search = try? AdversarialSearch(spec: spec, model: model, domain: domain, budget: settings.adversarialBudget)
         {

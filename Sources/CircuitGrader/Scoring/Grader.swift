@@ -37,11 +37,17 @@ public struct Grader: Sendable {
         grade(model, submission: submission, deadline: .distantFuture) ?? report([], [], submission: submission)
     }
 
-    /// Grades like `grade`, but gives up (nil) once `deadline` has passed; checked between families.
+    /// Grades like `grade`, but gives up (nil) once `deadline` has passed: checked between chunks of a
+    /// family's cases, between families, and between the steps of the domain check (an enumeration, bounded by
+    /// the proof budget, runs to its end).
     public func grade(_ model: Transformer, submission: Submission, deadline: Date) -> GradeReport? {
         guard let graded = families(model, submission: submission, deadline: deadline) else { return nil }
         let domains = domain.enabled ? PredictionDomain.domains(of: spec) : []
-        let verdicts = domains.map { DomainCheck(spec: spec, model: model, domain: $0, settings: domain).run() }
+        var verdicts: [DomainVerdict] = []
+        for d in domains {
+            guard let v = DomainCheck(spec: spec, model: model, domain: d, settings: domain, deadline: deadline).run() else { return nil }
+            verdicts.append(v)
+        }
         if Date() > deadline { return nil }
         var r = report(graded + verdicts.enumerated().map { domainFamily($1, index: $0) }, verdicts, submission: submission)
         r.heads = HeadNecessity.probe(self, model: model, submission: submission)
@@ -65,7 +71,9 @@ public struct Grader: Sendable {
         for family in spec.families {
             if let deadline, Date() > deadline { return nil }
             let familyCases = cases(of: family)  // generated once, used for scoring and the counterexample
-            let result = self.result(of: family, cases: familyCases, on: model, answers: submission.answers)
+            guard let result = self.result(of: family, cases: familyCases, on: model, answers: submission.answers, deadline: deadline) else {
+                return nil
+            }
             out.append(minimized(result, family: family, model: model))
         }
         return out
@@ -73,13 +81,17 @@ public struct Grader: Sendable {
 
     /// The results of behavioural `families` on `model`, without shortened counterexamples (see `HeadNecessity`).
     func behaviouralResults(_ families: [ExerciseSpec.Family], on model: Transformer) -> [FamilyResult] {
-        families.map { result(of: $0, cases: cases(of: $0), on: model, answers: [:]) }
+        families.compactMap { result(of: $0, cases: cases(of: $0), on: model, answers: [:], deadline: nil) }
     }
 
-    private func result(of family: ExerciseSpec.Family, cases familyCases: [GradingCase], on model: Transformer, answers: [String: JSONValue]) -> FamilyResult {
+    private func result(
+        of family: ExerciseSpec.Family, cases familyCases: [GradingCase], on model: Transformer, answers: [String: JSONValue], deadline: Date?
+    ) -> FamilyResult? {
         let results: [TargetResult]
         switch family.source {
-        case .explicit, .generated: results = evaluate(familyCases, on: model)
+        case .explicit, .generated:
+            guard let r = evaluate(familyCases, on: model, deadline: deadline) else { return nil }
+            results = r
         case .circuits(let checks): results = checks.enumerated().map { CircuitEvaluator(spec: spec, model: model).evaluate($1, index: $0) }
         case .questions(let questions): results = questions.enumerated().map { QuestionEvaluator.evaluate($1, index: $0, answers: answers) }
         }
@@ -96,14 +108,29 @@ public struct Grader: Sendable {
 
     /// Runs `cases` and scores each of their targets, in case order.
     public func evaluate(_ cases: [GradingCase], on model: Transformer) -> [TargetResult] {
-        let indices = cases.map { $0.tokens.compactMap(tokenIndex) }
+        evaluate(cases, on: model, deadline: nil) ?? []
+    }
+
+    /// Cases run per forward batch: bounds the traces held at once, and how long a family runs past a deadline.
+    static let chunk = 1024
+
+    /// `evaluate`, in chunks of `chunk` cases; nil once `deadline` has passed (checked between chunks). A
+    /// sequence's trace does not depend on its batch, so chunking changes no result.
+    func evaluate(_ cases: [GradingCase], on model: Transformer, deadline: Date?) -> [TargetResult]? {
         let onlyPredictions = cases.allSatisfy { $0.targets.allSatisfy { if case .predict = $0 { true } else { false } } }
-        let traces = model.forward(batch: indices.map { bosPrefix + $0 }, detail: onlyPredictions ? .logits : .full)
         var out: [TargetResult] = []
-        for (i, c) in cases.enumerated() {
-            for target in c.targets {
-                out.append(TargetEvaluator(spec: spec, trace: traces[i], offset: bosPrefix.count).evaluate(target, caseIndex: i))
+        var start = 0
+        while start < cases.count {
+            if let deadline, Date() > deadline { return nil }
+            let end = min(start + Self.chunk, cases.count)
+            let batch = cases[start..<end].map { bosPrefix + $0.tokens.compactMap(tokenIndex) }
+            let traces = model.forward(batch: batch, detail: onlyPredictions ? .logits : .full)
+            for i in start..<end {
+                for target in cases[i].targets {
+                    out.append(TargetEvaluator(spec: spec, trace: traces[i - start], offset: bosPrefix.count).evaluate(target, caseIndex: i))
+                }
             }
+            start = end
         }
         return out
     }
