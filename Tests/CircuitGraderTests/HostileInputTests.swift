@@ -374,7 +374,7 @@ struct HostileClassTests {
 struct FileNameTests {
     @Test(arguments: [
         ("L0H0.W_Q.csv", "csv", "L0H0.W_Q"), ("a/b/W_E.NPY", "NPY", "W_E"), (".hidden", "", ".hidden"), ("a.", "", "a."),
-        ("noext", "", "noext"), ("dir.d/file", "", "file"), ("x.json///", "json", "x"), ("  \u{FFFD}.\u{FFFD}_O.npy////(//", "", "(")
+        ("noext", "", "noext"), ("dir.d/file", "", "file"), ("x.json///", "json", "x"), ("  \u{FFFD}.\u{FFFD}_O.npy////(//", "", "("),
     ])
     func extensionAndStem(_ name: String, _ ext: String, _ stem: String) {
         #expect(FileName.pathExtension(name) == ext)

@@ -176,7 +176,8 @@ public struct Grader: Sendable {
         }?.element
         return FamilyResult(
             id: family.id, title: family.title, visibility: family.visibility, points: family.points,
-            earned: passed ? family.points : (family.partialCredit ? family.points * accuracy : 0), passed: passed, total: scored.count, correct: correct, accuracy: accuracy,
+            earned: passed ? family.points : (family.partialCredit ? family.points * accuracy : 0), passed: passed, total: scored.count, correct: correct,
+            accuracy: accuracy,
             worstMargin: margins.first, medianMargin: margins.isEmpty ? nil : margins[(margins.count - 1) / 2],
             counterexample: worst.map { counterexample($0, cases: cases) },
             failures: family.isCheck ? scored.filter { !$0.correct }.map { counterexample($0, cases: cases) } : [])
