@@ -186,6 +186,16 @@ struct BatchTests {
         #expect(annotations.count == 5)
         #expect(annotations.allSatisfy { $0.contains("file=\(repoPath("submissions/examples/current-token-nopos-no-default.json"))") })
         #expect(!runCLI(["check", repoPath("submissions/examples/current-token-nopos-no-default.json")]).out.contains("::error"))
+        // A report on standard output (Markdown into the step summary) carries no annotations.
+        let markdown = Capture()
+        var quiet = markdown.output
+        quiet.environment = ["GITHUB_ACTIONS": "true"]
+        _ = CommandLineTool.run(
+            arguments: [
+                "check", repoPath("submissions/examples/current-token-nopos-no-default.json"), "--format", "markdown",
+                "--exercises", repoPath("exercises"),
+            ], output: quiet)
+        #expect(markdown.out.contains("| family |") && !markdown.out.contains("::error"))
     }
 }
 

@@ -41,7 +41,11 @@ enum CheckCommand {
             rendered = ""
         }
         if !rendered.isEmpty { try c.write(rendered) }
-        if c.output.environment["GITHUB_ACTIONS"] == "true" { c.output.out(GitHubAnnotations.render(outcomes)) }
+        // Annotations go to the log: on standard output only when it does not carry a report (text, or --out),
+        // so that `check --format markdown >> "$GITHUB_STEP_SUMMARY"` never puts them in the summary.
+        if c.output.environment["GITHUB_ACTIONS"] == "true" && (format == "text" || c.args.options["out"] != nil) {
+            c.output.out(GitHubAnnotations.render(outcomes))
+        }
         return status
     }
 }
