@@ -47,17 +47,6 @@ public struct GraderError: Error, Equatable, Sendable, CustomStringConvertible {
         if copy.file.isEmpty { copy.file = file }
         return copy
     }
-
-    /// The same error with `prefix` put in front of its location.
-    public func under(_ prefix: String) -> GraderError {
-        var copy = self
-        if let location, !location.isEmpty {
-            copy.location = prefix + (location.hasPrefix("[") ? "" : ".") + location
-        } else {
-            copy.location = prefix
-        }
-        return copy
-    }
 }
 
 /// Describes a count with its noun, e.g. `3 rows`, `1 row`.

@@ -105,9 +105,4 @@ public struct Matrix: Equatable, Sendable {
 
     /// The largest absolute entry (0 for an empty matrix).
     public var maxAbs: Double { values.reduce(0) { max($0, abs($1)) } }
-
-    /// Rows `range` as a new matrix.
-    public func rows(_ range: Range<Int>) -> Matrix {
-        Matrix(rows: range.count, columns: columns, values: Array(values[(range.lowerBound * columns)..<(range.upperBound * columns)]))
-    }
 }

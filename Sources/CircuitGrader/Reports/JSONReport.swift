@@ -74,9 +74,4 @@ public enum JSONReport {
             ])
         }
     }
-
-    /// An input error as a result entry.
-    public static func error(_ e: GraderError) -> JSONValue {
-        .obj([("file", .string(e.file)), ("status", .string("error")), ("error", .string(e.description))])
-    }
 }
