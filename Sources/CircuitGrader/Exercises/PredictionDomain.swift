@@ -72,6 +72,20 @@ public struct PredictionDomain: Equatable, Sendable {
     }
 }
 
+/// The ids of the families the domain check adds: `domain` for a spec's first prediction domain, then
+/// `domain-2`, `domain-3`… (reserved: a spec may not name a family so).
+public enum DomainFamilyID {
+    /// The id of domain `index` (0-based).
+    public static func id(index: Int) -> String { index == 0 ? "domain" : "domain-\(index + 1)" }
+
+    /// The 0-based domain index `id` names, or nil when it is not a domain family's id.
+    public static func index(of id: String) -> Int? {
+        if id == "domain" { return 0 }
+        guard id.hasPrefix("domain-"), let n = Int(id.dropFirst(7)), n >= 2 else { return nil }
+        return n - 1
+    }
+}
+
 extension SequenceGenerator {
     /// Every token a generated sequence can hold: the fill tokens, the variables' tokens and the planted
     /// literals, without repeats, in order of appearance.

@@ -9,8 +9,10 @@ public enum TextReport {
         for f in r.families {
             let verdict = f.passed ? paint("PASS", "32") : paint("FAIL", "31")
             var line = "  \(verdict) \(SafeText.terminal(f.id)): \(f.correct)/\(f.total) correct (\(percent(f.accuracy)))"
-            if let v = r.verdict(of: f) { line = "  \(verdict) \(SafeText.terminal(f.id)): \(SafeText.terminal(v.summary))" }
-            if let w = f.worstMargin, !line.contains("worst margin") { line += ", worst margin \(TargetEvaluator.format(w))" }
+            let domain = r.verdict(of: f)
+            if let v = domain { line = "  \(verdict) \(SafeText.terminal(f.id)): \(SafeText.terminal(v.summary))" }
+            // A proof's summary already names its worst margin.
+            if let w = f.worstMargin, domain?.status != .proved { line += ", worst margin \(TargetEvaluator.format(w))" }
             if let m = f.medianMargin { line += ", median \(TargetEvaluator.format(m))" }
             line += ", \(TargetEvaluator.format(f.earned))/\(TargetEvaluator.format(f.points)) pt"
             out += line + "\n"

@@ -51,6 +51,12 @@ public struct DomainVerdict: Equatable, Sendable {
     public var family: String?
     public var counterexample: Counterexample?
 
+    /// Lowers `worstMargin` to `margin` (nil leaves it).
+    mutating func lower(to margin: Double?) {
+        guard let margin else { return }
+        worstMargin = min(worstMargin ?? margin, margin)
+    }
+
     /// One line: the verdict in words.
     public var summary: String {
         switch status {
@@ -118,7 +124,7 @@ struct DomainCheck {
         let grading = DomainGrading(spec: spec, model: model, domain: domain)
 
         // 1. Enumeration.
-        if grading.canEnumerate(domain.tokens) {
+        if grading.canEnumerate {
             let budget = settings.proofBudget ?? spec.proofBudget ?? ProofBudget.defaultSeconds
             let length =
                 settings.prove
@@ -139,19 +145,19 @@ struct DomainCheck {
         for pair in StressSequences.pairs(domain.tokens) {
             if late { return nil }
             let result: DomainGrading.Tally
-            if grading.canEnumerate(pair), let r = grading.enumerate(pair, maxLength: domain.lengths.upperBound) {
+            if grading.canEnumerate, let r = grading.enumerate(pair, maxLength: domain.lengths.upperBound) {
                 result = r
             } else {
-                result = grading.grade(grading.lengthsToStress.flatMap { Self.everySequence(over: pair, length: $0) })
+                result = grading.grade(grading.lengthsToStress.flatMap { StressSequences.everySequence(over: pair, length: $0) })
             }
             verdict.stressed += result.sequences
-            verdict.worstMargin = min(verdict.worstMargin ?? .infinity, result.worstMargin ?? .infinity)
+            verdict.lower(to: result.worstMargin)
             if let c = result.failure { return fail(verdict, c, by: .stress, grading: grading) }
         }
         if late { return nil }
         let sparse = grading.grade(grading.lengthsToStress.flatMap { StressSequences.sparse(tokens: domain.tokens, length: $0) })
         verdict.stressed += sparse.sequences
-        verdict.worstMargin = min(verdict.worstMargin ?? .infinity, sparse.worstMargin ?? .infinity)
+        verdict.lower(to: sparse.worstMargin)
         if let c = sparse.failure { return fail(verdict, c, by: .stress, grading: grading) }
         // 3. The adversarial search, seeded by the spec alone.
         if late { return nil }
@@ -161,16 +167,13 @@ struct DomainCheck {
             let result = search.run()
             verdict.searched = result.evaluations
             if let worst = result.worst {
-                verdict.worstMargin = min(verdict.worstMargin ?? .infinity, worst.margin)
+                verdict.lower(to: worst.margin)
                 if worst.margin <= 0 {
-                    let c = Counterexample(
-                        sequence: worst.sequence, position: worst.position, what: "prediction after position \(worst.position)",
-                        expected: worst.expected, found: worst.found, margin: worst.margin)
+                    let c = Counterexample.prediction(worst.sequence, at: worst.position, expected: worst.expected, found: worst.found, margin: worst.margin)
                     return fail(verdict, c, by: .adversarial, grading: grading)
                 }
             }
         }
-        if verdict.worstMargin == .infinity { verdict.worstMargin = nil }
         return verdict
     }
 
@@ -180,15 +183,7 @@ struct DomainCheck {
         v.foundBy = finder
         v.family = domain.family(admitting: c.sequence, in: spec)
         v.counterexample = grading.minimized(c)
-        if v.worstMargin == .infinity { v.worstMargin = nil }
         return v
-    }
-
-    /// Every sequence of `length` over `tokens`, in lexicographic order.
-    static func everySequence(over tokens: [String], length: Int) -> [[String]] {
-        var out: [[String]] = [[]]
-        for _ in 0..<length { out = out.flatMap { s in tokens.map { s + [$0] } } }
-        return out
     }
 }
 
@@ -215,9 +210,8 @@ struct DomainGrading {
         var failure: Counterexample?
     }
 
-    /// Whether the exhaustive walk can grade this domain on sequences over `tokens`: the walk labels by the
-    /// spec's single rule.
-    func canEnumerate(_ tokens: [String]) -> Bool { spec.defaultRule == domain.rule }
+    /// Whether the exhaustive walk can grade this domain: the walk labels by the spec's single rule.
+    var canEnumerate: Bool { spec.defaultRule == domain.rule }
 
     /// The exhaustive walk over `tokens` from the domain's shortest length up to `maxLength`, grading the
     /// domain's positions (nil when it cannot be set up, e.g. `maxLength` below the shortest length).
@@ -230,9 +224,7 @@ struct DomainGrading {
         let result = verifier.run()
         var tally = Tally(sequences: result.sequences, worstMargin: result.worstMargin, failure: nil)
         if let c = result.counterexample {
-            tally.failure = Counterexample(
-                sequence: c.sequence, position: c.position, what: "prediction after position \(c.position)", expected: c.expected,
-                found: c.found, margin: c.margin)
+            tally.failure = .prediction(c.sequence, at: c.position, expected: c.expected, found: c.found, margin: c.margin)
         }
         return tally
     }
@@ -296,11 +288,7 @@ struct DomainGrading {
     func check(_ tokens: [String], logits: Matrix, worst: inout Double?) -> Counterexample? {
         for s in scored(tokens, logits: logits) {
             worst = min(worst ?? s.margin, s.margin)
-            if s.margin <= 0 {
-                return Counterexample(
-                    sequence: tokens, position: s.position, what: "prediction after position \(s.position)", expected: s.expected,
-                    found: s.found, margin: s.margin)
-            }
+            if s.margin <= 0 { return .prediction(tokens, at: s.position, expected: s.expected, found: s.found, margin: s.margin) }
         }
         return nil
     }
@@ -312,9 +300,7 @@ struct DomainGrading {
             m.tokens.count < c.sequence.count, domain.grades(m.position, count: m.tokens.count, label: m.result.expected)
         else { return c }
         var out = c
-        out.minimized = Counterexample(
-            sequence: m.tokens, position: m.position, what: "prediction after position \(m.position)", expected: m.result.expected,
-            found: m.result.found, margin: m.result.margin)
+        out.minimized = .prediction(m.tokens, at: m.position, expected: m.result.expected, found: m.result.found, margin: m.result.margin)
         return out
     }
 }

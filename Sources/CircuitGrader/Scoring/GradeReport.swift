@@ -37,6 +37,12 @@ public struct Counterexample: Equatable, Sendable {
         self.found = found
         self.margin = margin
     }
+
+    /// A wrong (or closest) prediction at `position` of `sequence`.
+    public static func prediction(_ sequence: [String], at position: Int, expected: String, found: String, margin: Double?) -> Counterexample {
+        Counterexample(
+            sequence: sequence, position: position, what: "prediction after position \(position)", expected: expected, found: found, margin: margin)
+    }
 }
 
 /// One family's outcome.
@@ -85,8 +91,7 @@ public struct GradeReport: Equatable, Sendable {
 
     /// The domain verdict a family reports, when it is a domain family.
     public func verdict(of family: FamilyResult) -> DomainVerdict? {
-        guard family.id == "domain" || family.id.hasPrefix("domain-") else { return nil }
-        let index = family.id == "domain" ? 0 : (Int(family.id.dropFirst(7)) ?? 0) - 1
+        guard let index = DomainFamilyID.index(of: family.id) else { return nil }
         return verdicts.indices.contains(index) ? verdicts[index] : nil
     }
 

@@ -50,7 +50,7 @@ public struct Grader: Sendable {
         }
         if Date() > deadline { return nil }
         var r = report(graded + verdicts.enumerated().map { domainFamily($1, index: $0) }, verdicts, submission: submission)
-        r.heads = HeadNecessity.probe(self, model: model, submission: submission)
+        r.heads = HeadNecessity.probe(self, model: model, graded: graded)
         r.families += HeadNecessity.requiredFamily(spec, r.heads)
         return r
     }
@@ -60,7 +60,7 @@ public struct Grader: Sendable {
         let passed = v.status != .counterexample
         let total = v.enumerated + v.stressed + v.searched
         return FamilyResult(
-            id: index == 0 ? "domain" : "domain-\(index + 1)", title: "every sequence of the domain: " + v.summary, visibility: .visible,
+            id: DomainFamilyID.id(index: index), title: "every sequence of the domain: " + v.summary, visibility: .visible,
             points: spec.domainPoints, earned: passed ? spec.domainPoints : 0, passed: passed, total: total,
             correct: passed ? total : total - 1, accuracy: total == 0 ? 1 : Double(passed ? total : total - 1) / Double(total),
             worstMargin: v.worstMargin, medianMargin: nil, counterexample: v.counterexample)
@@ -79,9 +79,10 @@ public struct Grader: Sendable {
         return out
     }
 
-    /// The results of behavioural `families` on `model`, without shortened counterexamples (see `HeadNecessity`).
-    func behaviouralResults(_ families: [ExerciseSpec.Family], on model: Transformer) -> [FamilyResult] {
-        families.compactMap { result(of: $0, cases: cases(of: $0), on: model, answers: [:], deadline: nil) }
+    /// The results of behavioural `families` (each with its cases) on `model`, without shortened
+    /// counterexamples (see `HeadNecessity`).
+    func behaviouralResults(_ families: [(family: ExerciseSpec.Family, cases: [GradingCase])], on model: Transformer) -> [FamilyResult] {
+        families.compactMap { result(of: $0.family, cases: $0.cases, on: model, answers: [:], deadline: nil) }
     }
 
     private func result(
@@ -154,9 +155,7 @@ public struct Grader: Sendable {
             m.tokens.count < c.sequence.count
         else { return result }
         var out = result
-        out.counterexample?.minimized = Counterexample(
-            sequence: m.tokens, position: m.position, what: "prediction after position \(m.position)",
-            expected: m.result.expected, found: m.result.found, margin: m.result.margin)
+        out.counterexample?.minimized = .prediction(m.tokens, at: m.position, expected: m.result.expected, found: m.result.found, margin: m.result.margin)
         return out
     }
 
@@ -190,8 +189,7 @@ public struct Grader: Sendable {
             // Circuit checks and questions carry no sequence; `id` is the check's or question's id.
             return Counterexample(sequence: [], position: nil, what: "check \(id)", expected: r.expected, found: r.found, margin: r.margin)
         case .predict(let p, _):
-            return Counterexample(
-                sequence: sequence, position: p, what: "prediction after position \(p)", expected: r.expected, found: r.found, margin: r.margin)
+            return .prediction(sequence, at: p, expected: r.expected, found: r.found, margin: r.margin)
         case .attention(let head, let q, _, _, _, _):
             return Counterexample(
                 sequence: sequence, position: q, what: "\(head) attention from position \(q)", expected: r.expected, found: r.found, margin: r.margin)

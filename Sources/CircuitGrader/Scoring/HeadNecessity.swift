@@ -19,11 +19,13 @@ public struct HeadNecessity: Equatable, Sendable {
         return needed ? "\(head) needed (family \(failingFamily ?? "?") fails without it)" : "\(head) is never needed"
     }
 
-    /// Probes every head of `model` on `grader`'s behavioural families; none when the spec has none.
-    static func probe(_ grader: Grader, model: Transformer, submission: Submission) -> [HeadNecessity] {
-        let behavioural = grader.spec.families.filter { !$0.isCheck }
+    /// Probes every head of `model` on `grader`'s behavioural families, against `graded` (the families'
+    /// results on `model` itself, in spec order); none when the spec has no behavioural family.
+    static func probe(_ grader: Grader, model: Transformer, graded: [FamilyResult]) -> [HeadNecessity] {
+        let behavioural = zip(grader.spec.families, graded).filter { !$0.0.isCheck }
         guard !behavioural.isEmpty else { return [] }
-        let baseline = grader.behaviouralResults(behavioural, on: model)
+        let baseline = behavioural.map(\.1)
+        let families = behavioural.map { (family: $0.0, cases: grader.cases(of: $0.0)) }  // generated once for every head
         var out: [HeadNecessity] = []
         for (l, layer) in model.layers.enumerated() {
             for (h, head) in layer.heads.enumerated() {
@@ -34,7 +36,7 @@ public struct HeadNecessity: Equatable, Sendable {
                 }
                 var silenced = model
                 silenced.layers[l].heads[h].wO = Matrix(zeros: head.wO.rows, head.wO.columns)
-                let without = grader.behaviouralResults(behavioural, on: silenced)
+                let without = grader.behaviouralResults(families, on: silenced)
                 let broken = zip(baseline, without).first { $0.passed && !$1.passed }
                 out.append(HeadNecessity(head: ref, needed: broken != nil, failingFamily: broken?.0.id, silent: false))
             }

@@ -23,7 +23,7 @@ enum StressSequences {
             add(base)
             for placed in placements(n) {
                 if placed.count == 3 && placed[2] != n - 1 { continue }
-                for choice in choices(others, count: placed.count) {
+                for choice in everySequence(over: others, length: placed.count) {
                     var s = base
                     for (p, t) in zip(placed, choice) { s[p] = t }
                     add(s)
@@ -46,11 +46,12 @@ enum StressSequences {
         return out
     }
 
-    /// Every list of `count` items drawn from `items` with repetition, in lexicographic order.
-    private static func choices(_ items: [String], count: Int) -> [[String]] {
-        guard !items.isEmpty else { return [] }
+    /// Every sequence of `length` over `tokens` (with repetition), in lexicographic order; none when there
+    /// are no tokens.
+    static func everySequence(over tokens: [String], length: Int) -> [[String]] {
+        guard !tokens.isEmpty else { return [] }
         var out: [[String]] = [[]]
-        for _ in 0..<count { out = out.flatMap { prefix in items.map { prefix + [$0] } } }
+        for _ in 0..<length { out = out.flatMap { prefix in tokens.map { prefix + [$0] } } }
         return out
     }
 
