@@ -1,5 +1,5 @@
 // The libFuzzer entry of circuit-grader, compiled only by `Tools/fuzz.sh` together with every file of
-// Sources/CircuitGrader (`swiftc -sanitize=fuzzer,address`); never part of `swift build`, whose targets
+// the layers up to Sources/Exercises (`swiftc -sanitize=fuzzer,address`); never part of `swift build`, whose targets
 // cannot hold a second `main`. The entry point is chosen by FUZZ_TARGET (json, state-dict, csv-folder,
 // npy-folder, npz, safetensors, spec); submissions are built against the exercise FUZZ_EXERCISE
 // (default current-token/nopos) from the specs in FUZZ_EXERCISES (default ./exercises).

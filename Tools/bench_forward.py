@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""NumPy reference of circuit-grader's forward pass, timed, for `circuit-grader bench`.
+"""NumPy reference of circuit-grader's forward pass, timed, for `circuit-grader-bench`.
 
 Usage: bench_forward.py INPUT.json
 
@@ -15,7 +15,7 @@ INPUT.json (written by the bench command):
                                             # rounds, whose output would only be thrown away)
 
 Runs the forward pass of every sequence N times (within a call, sequences of equal length batched together,
-float64, the same math as Sources/CircuitGrader/Model/ForwardPass.swift) and prints one JSON object:
+float64, the same math as Sources/Model/ForwardPass.swift) and prints one JSON object:
   {"numpy": version, "runs": N, "seconds": best wall time of one run over all sequences,
    "logits": [[[...] per position] per sequence]}
 It checks nothing itself: the Swift side compares the logits before it compares the times.

@@ -20,7 +20,13 @@ targets=(json state-dict csv-folder npy-folder npz safetensors spec)
 
 build() {
     # A snapshot of the sources, so that editing them during the (minutes-long) build cannot break it.
-    rm -rf "$out/src" && mkdir -p "$out/src" && cp -R "$root/Sources/CircuitGrader" "$root/Fuzz/FuzzHarness.swift" "$out/src/"
+    # The entry points live in the Exercises layer, so the layers up to it are compiled as one module: the
+    # imports between them are dropped (every name is unique across the package).
+    rm -rf "$out/src" && mkdir -p "$out/src"
+    local layer
+    for layer in Numerics Model Formats Exercises; do cp -R "$root/Sources/$layer" "$out/src/"; done
+    cp "$root/Fuzz/FuzzHarness.swift" "$out/src/"
+    find "$out/src" -name '*.swift' -exec sed -i -E '/^import (Numerics|Model|Formats|Exercises)$/d' {} +
     local sources
     mapfile -t sources < <(find "$out/src" -name '*.swift' | sort)
     rm -f "$bin"

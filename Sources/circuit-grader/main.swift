@@ -1,5 +1,5 @@
-import CircuitGrader
 import Foundation
+import CLI
 
 let status = CommandLineTool.run(arguments: Array(CommandLine.arguments.dropFirst()), output: .standard)
 exit(status)

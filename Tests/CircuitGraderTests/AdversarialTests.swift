@@ -4,7 +4,14 @@
 
 import Foundation
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// current-token/pos with a single generated family of 7-11 random tokens over A B C D (rule A -> B), and
 /// a model that fails only when the first six tokens are all A (probability 4^-6 = 1/4096 per sequence).

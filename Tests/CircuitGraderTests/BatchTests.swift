@@ -3,7 +3,14 @@ import Foundation
     import FoundationXML
 #endif
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// `grade` on a class folder holding every kind of submission: exactly one row each, with the right
 /// score or error; reproducible; Gradescope and JUnit outputs checked field by field.

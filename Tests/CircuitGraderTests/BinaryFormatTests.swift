@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 // Fixtures come from Tools/make_binary_fixtures.py (see Fixtures/binary/README.md). The expected values below
 // are rebuilt from the script's construction, not read back from the files.

@@ -1,5 +1,12 @@
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// End-to-end runs of the CLI in-process: stdout, stderr and exit status.
 struct CLITests {

@@ -1,5 +1,12 @@
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// Circuit checks on a known model: the virtual-head reference, whose first head copies d0-3 to d8-11.
 struct CircuitCheckTests {

@@ -4,7 +4,14 @@
 
 import Foundation
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// `E(r, c)`: the `[n, n]` matrix with a single 1 at `(r, c)`.
 private func unit(_ r: Int, _ c: Int, n: Int = 4) -> Matrix {
@@ -194,7 +201,7 @@ struct CircuitsTests {
         #expect(!r.out.contains("\u{1B}["), "no colour when the output is not a terminal")
         #expect(r.out.contains("L1H0\n  QK circuit W_Q W_K^T"))
         let k = try #require(CompositionScore.all(model).first?.k)
-        #expect(r.out.contains("L0H0 → L1H0         0 \(TargetEvaluator.format(k))     0"))
+        #expect(r.out.contains("L0H0 → L1H0         0 \(NumberText.rounded(k))     0"))
         // L1H0's QK: the tok:A row reads the BOS default and prev:A; the all-zero rows (pos:*) are folded.
         let lines = r.out.split(separator: "\n").map(String.init)
         let l1 = try #require(lines.firstIndex(of: "L1H0"))
@@ -204,7 +211,7 @@ struct CircuitsTests {
         let qk = model.layers[1].heads[0].wQK
         let names = try repoCatalog().spec("induction-k/learned").layout.names
         let a = try #require(names.firstIndex(of: "tok:A")), prevA = try #require(names.firstIndex(of: "prev:A"))
-        #expect(row.contains(TargetEvaluator.format(qk[a, prevA])))
+        #expect(row.contains(NumberText.rounded(qk[a, prevA])))
     }
 
     @Test func circuitsNeedsOneFile() {

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// The built `circuit-grader` executable, beside the test bundle (SwiftPM builds it with the tests).
 func builtBinary() throws -> String {

@@ -2,7 +2,14 @@ import Dispatch
 import Foundation
 import Testing
 
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// A tiny exercise for brute-force comparisons: three tokens, BOS, n_ctx 6 (five student slots), the
 /// current-token rule "after A predict B".

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// Spreadsheets, pandas and LMS gradebooks: files as those tools write them, grades as they import them.
 struct EcosystemTests {

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// The bundled exercise set: every spec valid, every reference passes on its own merit, every known-bad
 /// submission fails exactly the families it is labelled with, and cases are reproducible.
@@ -28,7 +35,7 @@ struct ExerciseSetTests {
             report.families += try #require(BundledGrades.reports[path]).families.filter { $0.id.hasPrefix("domain") }
             #expect(report.families.contains { $0.id == "domain" } == (spec.defaultRule != nil), "\(spec.id)")
             for family in report.families {
-                #expect(family.passed, "\(spec.id) reference fails \(family.id): \(family.counterexample.map(TextReport.describe) ?? "")")
+                #expect(family.passed, "\(spec.id) reference fails \(family.id): \(family.counterexample.map(\.summary) ?? "")")
                 if let worst = family.worstMargin { #expect(worst > 0, "\(spec.id)/\(family.id) worst margin \(worst)") }
             }
         }

@@ -4,7 +4,14 @@
 
 import Foundation
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// One heatmap table of the HTML report: its `data-*` attributes and its cells' `data-v` values by row.
 private struct HTMLHeatmapTable {
@@ -81,10 +88,10 @@ struct FeedbackTests {
         let wrote = try #require(lines.firstIndex { $0.hasPrefix("L0H0 wrote") })
         #expect(lines[wrote + 1].split(separator: " ").last == "out:B")  // the only dim the head changes
         let outB = try #require(spec.layout.index(of: "out:B"))
-        #expect(lines[wrote + 3].hasSuffix(" " + TargetEvaluator.format(trace.headOutputs[0][0][1, outB])))  // 0 A
+        #expect(lines[wrote + 3].hasSuffix(" " + NumberText.rounded(trace.headOutputs[0][0][1, outB])))  // 0 A
         let logits = try #require(lines.firstIndex { $0.hasPrefix("logits and prediction") })
         let last = lines[logits + 5].split(separator: " ").map(String.init)  // 2 A
-        #expect(last == ["2", "A"] + (0..<spec.outputs.count).map { TargetEvaluator.format(trace.logits[3, $0]) } + ["B", "B"])
+        #expect(last == ["2", "A"] + (0..<spec.outputs.count).map { NumberText.rounded(trace.logits[3, $0]) } + ["B", "B"])
     }
 
     @Test func explainColoursOnlyWhenAsked() throws {

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// Validates a value against the published Gradescope results schema (`../shared/schemas/`) without Python:
 /// the subset of JSON Schema it uses (`type`, `enum`, `properties`, `required`, `additionalProperties: false`,

@@ -1,7 +1,14 @@
 import Foundation
 import Testing
 
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// Every finding of issue 11 (and of the fuzz campaign), each as a fixture under `Fixtures/hostile/<entry
 /// point>/` (made by `Tools/make_hostile_fixtures.py`, or saved from `Tools/fuzz.sh`) with the exact

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// Every submission format loads into the same model: identical logits on the same sequences.
 struct LoaderTests {

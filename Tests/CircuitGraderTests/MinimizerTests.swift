@@ -1,5 +1,12 @@
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// The shortened counterexample still fails, and no shorter subsequence of the original (ending in the
 /// same query token) fails: checked by an independent bitmask enumeration.

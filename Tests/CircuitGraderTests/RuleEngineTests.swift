@@ -1,5 +1,12 @@
 import Testing
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// The rule engine against independent brute-force definitions written differently (by scanning
 /// backwards, by building explicit sets), on every sequence up to length 5 over 3 tokens.

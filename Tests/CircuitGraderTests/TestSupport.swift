@@ -1,5 +1,12 @@
 import Foundation
-@testable import CircuitGrader
+@testable import Batch
+@testable import CLI
+@testable import Exercises
+@testable import Formats
+@testable import Grading
+@testable import Model
+@testable import Numerics
+@testable import Reports
 
 /// The repository root, found from this file's path.
 let repoRoot: String = {

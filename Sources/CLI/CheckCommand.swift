@@ -1,0 +1,88 @@
+import Foundation
+import Numerics
+import Model
+import Formats
+import Exercises
+import Grading
+import Reports
+import Batch
+
+/// `check FILE...`: grade submissions, print a verdict per family; exit 0 / 1 / 2.
+package enum CheckCommand {
+    package static func run(_ c: Context) throws -> Int32 {
+        let format = try c.args.format(["text", "json", "junit", "markdown", "gradescope", "html"])
+        guard !c.args.positional.isEmpty else { throw GraderError(file: "", "check needs at least one submission file") }
+        let started = Date()
+        let seed = try c.args.seed(environment: c.output.environment)
+        let outcomes: [GradingSession.Outcome]
+        do {
+            let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"], domain: try domainSettings(c))
+            outcomes = c.args.positional.map(session.grade)
+        } catch let error as GraderError where format == "gradescope" {
+            // Gradescope must always get a results file, even when the grader itself is misconfigured.
+            outcomes = c.args.positional.map { _ in .error(error, exercise: c.args.options["exercise"]) }
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        var status = ExitStatus.success
+        for outcome in outcomes {
+            switch outcome {
+            case .error: status = ExitStatus.inputError
+            case .graded(let r) where !r.passed: status = max(status, ExitStatus.failed)
+            case .graded: break
+            }
+        }
+        let rendered: String
+        switch format {
+        case "json": rendered = JSONWriter.write(JSONReport.document(outcomes.map(JSONReport.value)))
+        case "junit": rendered = JUnitReport.render(outcomes)
+        case "markdown": rendered = MarkdownReport.render(outcomes)
+        case "gradescope": rendered = JSONWriter.write(GradescopeReport.results(outcomes, executionTime: elapsed))
+        case "html": rendered = HTMLReport.render(outcomes, catalog: try c.catalog(), exercise: c.args.options["exercise"])
+        default:
+            for outcome in outcomes {
+                switch outcome {
+                case .graded(let r): c.output.out(TextReport.render(r, colour: c.colour))
+                case .error(let e, _): c.output.err("error: \(e.description)\n")
+                }
+            }
+            rendered = ""
+        }
+        if !rendered.isEmpty { try c.write(rendered) }
+        // Annotations go to the log: on standard output only when it does not carry a report (text, or --out),
+        // so that `check --format markdown >> "$GITHUB_STEP_SUMMARY"` never puts them in the summary.
+        if c.output.environment["GITHUB_ACTIONS"] == "true" && (format == "text" || c.args.options["out"] != nil) {
+            c.output.out(GitHubAnnotations.render(outcomes))
+        }
+        return status
+    }
+}
+
+/// `--budget N` (adversarial evaluations, 0 = off), `--proof-budget SECONDS`, `--prove`.
+package func domainSettings(_ c: Context) throws -> DomainSettings {
+    var settings = DomainSettings(prove: c.args.flags.contains("prove"))
+    if let text = c.args.options["budget"] {
+        guard let n = Int(text), (0...1_000_000).contains(n) else {
+            throw GraderError(file: "", "--budget needs a whole number from 0 to 1000000, found \"\(text)\"")
+        }
+        settings.adversarialBudget = n
+    }
+    if let text = c.args.options["proof-budget"] {
+        guard let x = Double(text), x.isFinite, (0...3600).contains(x) else {
+            throw GraderError(file: "", "--proof-budget needs seconds from 0 to 3600, found \"\(text)\"")
+        }
+        settings.proofBudget = x
+    }
+    return settings
+}
+
+extension Context {
+    /// Writes `text` to `--out` when given, else to standard output.
+    package func write(_ text: String) throws {
+        guard let out = args.options["out"] else { output.out(text); return }
+        let url = URL(fileURLWithPath: out)
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        do { try Data(text.utf8).write(to: url) } catch {
+            throw GraderError(file: out, "cannot write the output file: \(error.localizedDescription)")
+        }
+    }
+}

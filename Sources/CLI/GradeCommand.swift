@@ -1,0 +1,62 @@
+import Foundation
+import Numerics
+import Model
+import Formats
+import Exercises
+import Grading
+import Reports
+import Batch
+
+/// `grade DIR --out OUT`: grade a class folder in parallel and write a gradebook; exit 0 when the batch completed.
+package enum GradeCommand {
+    /// `--limit SECONDS`: a positive number of seconds (default 60).
+    package static func timeLimit(_ text: String?) throws -> Double {
+        guard let text else { return 60 }
+        guard let seconds = Double(text), seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+            throw GraderError(file: "", "--limit needs a number of seconds above 0 (at most 86400), found \"\(text)\"")
+        }
+        return seconds
+    }
+
+    package static func run(_ c: Context) throws -> Int32 {
+        guard c.args.positional.count == 1 else { throw GraderError(file: "", "grade needs one class folder") }
+        let format = try c.args.format(["text", "json"])
+        guard let out = c.args.options["out"] else { throw GraderError(file: "", "grade needs --out FOLDER for the gradebook") }
+        let root = c.args.positional[0]
+        let realRoot = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+        let realOut = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath().path
+        if realOut == realRoot || realOut.hasPrefix(realRoot + "/") {
+            throw GraderError(file: out, "the output folder is inside the class folder; choose one outside it")
+        }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), !isFolder.boolValue {
+            throw GraderError(file: out, "is a file; --out needs a folder for the gradebook")
+        }
+        let seed = try c.args.seed(environment: c.output.environment)
+        let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"], domain: try domainSettings(c))
+        let folder = try ClassFolder(root: root)
+        let limit = try timeLimit(c.args.options["limit"])
+        let total = folder.entries.count
+        let showProgress = c.output.isTerminal
+        let output = c.output
+        let rows = BatchGrader(session: session, timeLimit: limit).grade(folder) { done in
+            if showProgress { output.err("\rgraded \(done)/\(total)") }
+        }
+        if showProgress { c.output.err("\n") }
+        let scratch = Dictionary(session.catalog.specs.map { s in (s.id, s.layout.scratch.compactMap(s.layout.index)) }, uniquingKeysWith: { a, _ in a })
+        let graded = rows.compactMap { row -> (student: String, exercise: String, model: Transformer)? in
+            guard case .graded(let r) = row.outcome, let model = row.model else { return nil }
+            return (row.student, r.exercise, model)
+        }
+        let maxScores = Dictionary(session.catalog.specs.map { ($0.id, $0.families.reduce(0) { $0 + $1.points }) }, uniquingKeysWith: { a, _ in a })
+        let book = Gradebook(rows: rows, flags: Similarity.flags(graded, scratch: scratch), seed: seed, root: root, maxScores: maxScores)
+        try book.write(to: out)
+        if format == "json" {
+            c.output.out(JSONWriter.write(book.json))
+        } else {
+            let errors = rows.filter { if case .error = $0.outcome { true } else { false } }.count
+            c.output.out("graded \(rows.count) submissions (\(errors) could not be graded) into \(out)\n" + book.summaryMarkdown)
+        }
+        return ExitStatus.success
+    }
+}

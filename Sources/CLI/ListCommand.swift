@@ -1,0 +1,42 @@
+import Numerics
+import Model
+import Formats
+import Exercises
+import Grading
+import Reports
+import Batch
+
+/// `list`: every exercise and variant with its status and source.
+package enum ListCommand {
+    package static func run(_ c: Context) throws -> Int32 {
+        let format = try c.args.format(["text", "json"])
+        let catalog = try c.catalog()
+        let specs = catalog.specs
+        for problem in catalog.problems { c.output.err("error: \(problem.description)\n") }
+        if format == "json" {
+            c.output.out(
+                JSONWriter.write(
+                    .obj([
+                        ("schema", .string("circuit-grader/list@1")),
+                        (
+                            "exercises",
+                            .array(
+                                specs.map { s in
+                                    .obj([
+                                        ("id", .string(s.id)), ("exercise", .string(s.exercise)), ("variant", .string(s.variant)),
+                                        ("title", .string(s.title)), ("status", .string(s.isExploratory ? "exploratory" : "graded")),
+                                        ("source", .string(s.origin)), ("file", .string(s.file)),
+                                    ])
+                                })
+                        ),
+                    ])))
+            return catalog.problems.isEmpty ? ExitStatus.success : ExitStatus.inputError
+        }
+        let width = specs.map(\.id.count).max() ?? 0
+        for s in specs {
+            let pad = String(repeating: " ", count: width - s.id.count)
+            c.output.out("\(s.id)\(pad)  \(s.isExploratory ? "[exploratory] " : "")\(s.title)  (\(s.origin))\n")
+        }
+        return catalog.problems.isEmpty ? ExitStatus.success : ExitStatus.inputError
+    }
+}

@@ -1,0 +1,234 @@
+import Dispatch
+import Foundation
+import Numerics
+import Model
+import Formats
+import Exercises
+
+// The prefix-sharing walk of ExhaustiveVerifier.run() for a causal model: the tree of prefixes, depth first, one
+// new position per node (Model/WalkForward.swift), split into subtrees that the cores walk with no shared state
+// but the read-only model and tables, and a flag that lets later subtrees stop once an earlier one has failed.
+//
+// What a node grades, for a rule that reads only the prefix: its last position t (= depth - 1) has the same
+// logits and label in every extension, so it is checked once, here, when some sequence of the domain grades it:
+//   - as the last position of the node itself, when depth >= minLength (any of all, last, fired applies);
+//   - as an inner position of an extension, when depth < maxLength (all, or fired with a label other than none).
+// A node shallower than minLength is not a sequence of the domain; when its check fails the counterexample is
+// the first sequence of the domain through it, the node followed by first tokens up to minLength, which is also
+// the first failing sequence of naive enumeration (every sequence before it in preorder lies before this node).
+// Counts: a sequence of the domain adds its graded positions (inner ones counted at its ancestors, kept per
+// depth); a counterexample adds its sequence and its graded positions up to the failing one.
+// Rules that read ahead (a positive token offset) grade every position of every sequence of the domain here.
+
+/// The prefix-sharing exhaustive walk of one verifier.
+package struct PrefixWalk {
+    package let verifier: ExhaustiveVerifier
+    package let grading: ExhaustiveGrading
+    package let tables: FirstLayerTables
+    /// Per label id of a prefix rule: whether a position with it is graded inside a longer sequence, whether
+    /// as a sequence's last position, and its output class.
+    package let innerGraded: [Bool], lastGraded: [Bool], expected: [Int]
+
+    package init(_ verifier: ExhaustiveVerifier) {
+        self.verifier = verifier
+        let grading = ExhaustiveGrading(verifier)
+        self.grading = grading
+        let packed = PackedModel(verifier.model)
+        tables = FirstLayerTables(packed, capacity: grading.offset + verifier.maxLength, tokens: grading.bos + grading.tokenRows)
+        let labels = PrefixLabels(verifier.rule, tokens: verifier.tokens, maxLength: verifier.maxLength)?.labels ?? []
+        innerGraded = labels.map { grading.all || (grading.fired && $0 != PredictionRule.none) }
+        lastGraded = labels.map { grading.all || grading.last || (grading.fired && $0 != PredictionRule.none) }
+        expected = labels.map(grading.outputIndex)
+    }
+
+    package func run() -> ExhaustiveResult {
+        let plan = TaskPlan(alphabet: verifier.tokens.count, maxLength: verifier.maxLength)
+        let outcomes = UnsafeSendableBox<ExhaustiveTally>(count: plan.count)
+        let failed = FirstFailure()
+        DispatchQueue.concurrentPerform(iterations: plan.count) { task in
+            outcomes.set(task, walk(task: task, plan: plan, failed: failed))
+        }
+        // The tasks' tallies in enumeration order, up to and including the first with a counterexample.
+        var total = ExhaustiveTally()
+        for tally in outcomes.values {
+            total.sequences += tally.sequences
+            total.positions += tally.positions
+            total.worstMargin = min(total.worstMargin, tally.worstMargin)
+            if let c = tally.counterexample {
+                total.counterexample = c
+                break
+            }
+        }
+        return verifier.result(total)
+    }
+
+    /// Walks task `task`'s part of the tree in enumeration order; stops at its first counterexample, or
+    /// early (the partial tally is then discarded) once an earlier task has failed.
+    private func walk(task: Int, plan: TaskPlan, failed: FirstFailure) -> ExhaustiveTally {
+        var walker = TaskWalker(self)
+        let prefix = plan.prefix(of: task)
+        // The task's own prefix: a node on it belongs to this task when the rest of the prefix is all first tokens.
+        for (depth, index) in prefix.enumerated() {
+            let owned = prefix[(depth + 1)...].allSatisfy { $0 == 0 }
+            if !walker.descend(index, visit: owned) {
+                failed.record(task)
+                return walker.tally
+            }
+        }
+        // Depth-first below the prefix: next[level] is the next child to try at that level below it.
+        let alphabet = verifier.tokens.count, maxLength = verifier.maxLength
+        var next = [Int](repeating: 0, count: maxLength + 2)
+        var level = 0, steps = 0
+        while true {
+            let child = next[level]
+            if child == alphabet || walker.depth == maxLength {
+                if level == 0 { break }
+                level -= 1
+                walker.ascend()
+                continue
+            }
+            next[level] = child + 1
+            steps &+= 1
+            if steps & 4095 == 0, failed.isBefore(task) { return walker.tally }
+            if !walker.descend(child, visit: true) {
+                failed.record(task)
+                return walker.tally
+            }
+            level += 1
+            next[level] = 0
+        }
+        return walker.tally
+    }
+}
+
+/// One task's walk: the forward pass, the labels and the counts along the current path.
+private struct TaskWalker {
+    let walk: PrefixWalk
+    let forward: WalkForward
+    let offset: Int, minLength: Int
+    var labels: PrefixLabels?
+    /// inner[d]: positions among the first d graded as inner positions (prefix rules).
+    var inner: [Int]
+    /// Token indices of the current node.
+    var path: [Int]
+    var depth = 0
+    var tally = ExhaustiveTally()
+
+    init(_ walk: PrefixWalk) {
+        self.walk = walk
+        forward = WalkForward(walk.tables)
+        for token in walk.grading.bos { forward.push(token) }
+        offset = walk.grading.offset
+        minLength = walk.verifier.minLength
+        labels = PrefixLabels(walk.verifier.rule, tokens: walk.verifier.tokens, maxLength: walk.verifier.maxLength)
+        inner = [Int](repeating: 0, count: walk.verifier.maxLength + 1)
+        path = [Int](repeating: 0, count: walk.verifier.maxLength)
+    }
+
+    /// Pushes token `index` and grades the new node when `visit`; returns false at a counterexample.
+    @inline(__always)
+    mutating func descend(_ index: Int, visit: Bool) -> Bool {
+        forward.push(walk.grading.tokenRows[index])
+        path[depth] = index
+        depth += 1
+        guard let id = labels?.push(index) else { return visit ? gradeEveryPosition() : true }
+        let d = depth, t = d - 1
+        let innerGraded = id >= 0 && walk.innerGraded[id]
+        inner[d] = inner[t] + (innerGraded ? 1 : 0)
+        guard visit else { return true }
+        let domain = d >= minLength
+        let lastGraded = id >= 0 && walk.lastGraded[id]
+        if domain {
+            tally.sequences += 1
+            tally.positions += inner[t] + (lastGraded ? 1 : 0)
+        }
+        guard domain ? lastGraded : innerGraded else { return true }
+        let margin = Margin.logitGap(forward.logits(at: t + offset), expected: walk.expected[id])
+        if margin > 0 {
+            if margin < tally.worstMargin { tally.worstMargin = margin }
+            return true
+        }
+        if !domain {
+            tally.sequences += 1
+            tally.positions += inner[t] + 1
+        }
+        tally.counterexample = counterexample(t, label: labels?.labels[id] ?? PredictionRule.none)
+        return false
+    }
+
+    /// Comes back up to the node's parent.
+    @inline(__always)
+    mutating func ascend() {
+        depth -= 1
+        forward.truncate(to: offset + depth)
+        labels?.pop()
+    }
+
+    /// A rule that reads ahead: every graded position of the node, when it is a sequence of the domain.
+    private mutating func gradeEveryPosition() -> Bool {
+        guard depth >= minLength else { return true }
+        tally.sequences += 1
+        let names = path[0..<depth].map { walk.verifier.tokens[$0] }
+        for t in names.indices {
+            guard let label = walk.verifier.rule.label(names, at: t), walk.grading.graded(t, count: depth, label: label) else { continue }
+            tally.positions += 1
+            let margin = Margin.logitGap(forward.logits(at: t + offset), expected: walk.grading.outputIndex(label))
+            if margin > 0 {
+                if margin < tally.worstMargin { tally.worstMargin = margin }
+                continue
+            }
+            tally.counterexample = counterexample(t, label: label)
+            return false
+        }
+        return true
+    }
+
+    /// The counterexample at position `t` of the node: its sequence, completed to minLength with first tokens.
+    private func counterexample(_ t: Int, label: String) -> ExhaustiveCounterexample {
+        let row = forward.logits(at: t + offset)
+        var sequence = path[0..<depth].map { walk.verifier.tokens[$0] }
+        if sequence.count < minLength { sequence += Array(repeating: walk.verifier.tokens[0], count: minLength - sequence.count) }
+        let margin = Margin.logitGap(row, expected: walk.grading.outputIndex(label))
+        return walk.grading.counterexample(row, margin: margin, label: label, sequence: sequence, position: t)
+    }
+}
+
+/// The split of the tree into tasks: task `i` owns the subtree of the `depth`-token prefix number `i`
+/// (in enumeration order), and the shorter prefixes on its path that end in first tokens only.
+package struct TaskPlan {
+    package let alphabet: Int
+    package let depth: Int
+    package let count: Int
+
+    package init(alphabet: Int, maxLength: Int) {
+        let wanted = 8 * Cores.active
+        var depth = 1, count = alphabet
+        while depth < maxLength && count < wanted && alphabet > 1 {
+            depth += 1
+            count *= alphabet
+        }
+        self.alphabet = alphabet
+        self.depth = depth
+        self.count = count
+    }
+
+    /// Token indices of task `i`'s prefix.
+    package func prefix(of i: Int) -> [Int] {
+        var digits = [Int](repeating: 0, count: depth)
+        var rest = i
+        for d in stride(from: depth - 1, through: 0, by: -1) {
+            digits[d] = rest % alphabet
+            rest /= alphabet
+        }
+        return digits
+    }
+}
+
+/// The lowest task index that found a counterexample; later tasks may stop.
+package final class FirstFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task = Int.max
+
+    package func record(_ i: Int) { lock.withLock { task = min(task, i) } }
+    package func isBefore(_ i: Int) -> Bool { lock.withLock { task < i } }
+}

@@ -1,0 +1,435 @@
+import Foundation
+import Numerics
+
+// The forward pass of the exhaustive walk (Scoring/PrefixWalk.swift): one position at a time under a causal
+// mask, ForwardState's steps (ForwardState.swift) in the same order on the same numbers, with changes that
+// leave every bit as it was:
+//   - the first layer's inputs of a (token, position) pair (its residual row and every layer-0 head's q, k, v)
+//     are rows of a table computed once by ForwardState's own `embed` and `project` (FirstLayerTables), and so
+//     is every layer-0 score `(q · k) * scale` of two such pairs, by the dense dot of ForwardKernels;
+//   - q · k skips the terms where q[c] is ±0 and the key is finite: such a term is ±0, and a sum that starts
+//     at +0 is never changed by adding ±0 (ForwardKernels.swift); a key with a non-finite entry gets every term;
+//   - pattern · v skips, for a finite weight, the entries where v[c] is ±0, for the same reason (a non-finite
+//     weight gets every entry, as ForwardKernels.rowTimes does);
+//   - exp of an argument seen before is read from a small cache, and e / total of an e just divided is reused
+//     (the same inputs give the same bits).
+// Everything else (the softmax's order, W_O, the residual sums, b_O, the later layers' projections, W_U) calls
+// the very kernels ForwardState calls. Tests: PrefixWalkTests.swift (bit for bit against `forward`).
+//
+// Storage for positions 0..<capacity (BOS included):
+//   residual[l]  [capacity, dModel]                  l = 1...layers (layer 0's input is a table row)
+//   q, k, v      [capacity, dHead], [capacity, dValue] per head of a layer >= 1 (layer 0's are table rows)
+//   per head and position: pointers to the k and v rows, v's non-zero entries, whether k is all finite
+//   logits       [capacity, nOutputs]   (an array, so that Margin.logitGap reads its rows in place)
+
+/// The first layer's inputs of every (token, position) pair a walk uses, and the first layer's scores of every
+/// two pairs: computed once, then only read (from any number of threads).
+package final class FirstLayerTables: @unchecked Sendable {
+    /// Where one layer-0 head's q, k, v start in a row.
+    package struct HeadColumns {
+        package let q: Int, k: Int, v: Int
+        package let dHead: Int, dValue: Int
+    }
+
+    package let model: PackedModel
+    package let capacity: Int
+    /// Doubles per row: the residual row, then q, k, v of each layer-0 head.
+    package let width: Int
+    /// Rows: `slots * capacity`, row `slot * capacity + p`.
+    package let cells: Int
+    /// `slotOf[token]`: the token's slot, or -1 when it is not tabulated.
+    package let slotOf: [Int]
+    package let heads: [HeadColumns]
+    /// The largest `dValue` (and `dHead`) of a layer-0 head: the stride of the entry lists.
+    package let stride: Int
+    package let rows: ScratchBuffer<Double>
+    /// Per layer-0 head and row: whether k is all finite; v's and q's non-zero entries (`stride` slots each).
+    package let kFinite: ScratchBuffer<UInt8>
+    package let vList: ScratchBuffer<Int32>, vCount: ScratchBuffer<Int32>
+    package let qList: ScratchBuffer<Int32>, qCount: ScratchBuffer<Int32>
+    /// `[heads, cells, cells]`: `scores[h][a][b] = (q_a · k_b) * scale`; nil when it would be large.
+    package let scores: ScratchBuffer<Double>?
+    /// The most doubles the score table may hold (8 MiB).
+    package static let scoreLimit = 1 << 20
+
+    /// Tables for `tokens` (rows of `W_E`) at positions `0..<capacity`; the score table only when
+    /// `tabulatingScores` (and small enough).
+    package init(_ model: PackedModel, capacity: Int, tokens: [Int], tabulatingScores: Bool = true) {
+        self.model = model
+        self.capacity = capacity
+        var slotOf = [Int](repeating: -1, count: model.dVocab)
+        var slots = 0
+        for token in tokens where slotOf[token] < 0 {
+            slotOf[token] = slots
+            slots += 1
+        }
+        self.slotOf = slotOf
+        cells = slots * capacity
+        width = ForwardState.firstLayerWidth(model)
+        var columns: [HeadColumns] = []
+        var offset = model.dModel
+        if let layer = model.layers.first {
+            for head in model.heads(of: layer) {
+                columns.append(HeadColumns(q: offset, k: offset + head.dHead, v: offset + 2 * head.dHead, dHead: head.dHead, dValue: head.dValue))
+                offset += 2 * head.dHead + head.dValue
+            }
+        }
+        heads = columns
+        stride = max(1, columns.reduce(0) { max($0, $1.dHead, $1.dValue) })
+        rows = ScratchBuffer(count: cells * width)
+        kFinite = ScratchBuffer(count: columns.count * cells)
+        vList = ScratchBuffer(count: columns.count * cells * stride)
+        vCount = ScratchBuffer(count: columns.count * cells)
+        qList = ScratchBuffer(count: columns.count * cells * stride)
+        qCount = ScratchBuffer(count: columns.count * cells)
+        let state = ForwardState(model, capacity: max(1, capacity), keepsTrace: false)
+        for token in 0..<model.dVocab where slotOf[token] >= 0 {
+            for p in 0..<capacity {
+                let cell = slotOf[token] * capacity + p
+                let row = rows.pointer + cell * width
+                state.firstLayerRow(token, at: p, into: row)
+                for (h, head) in columns.enumerated() {
+                    let i = h * cells + cell
+                    kFinite.pointer[i] = Self.allFinite(row + head.k, head.dHead) ? 1 : 0
+                    vCount.pointer[i] = Int32(ForwardKernels.nonZeros(row + head.v, head.dValue, into: vList.pointer + i * stride))
+                    qCount.pointer[i] = Int32(ForwardKernels.nonZeros(row + head.q, head.dHead, into: qList.pointer + i * stride))
+                }
+            }
+        }
+        if tabulatingScores, !columns.isEmpty, columns.count * cells * cells <= Self.scoreLimit {
+            let table = ScratchBuffer<Double>(count: columns.count * cells * cells)
+            for (h, head) in columns.enumerated() {
+                for a in 0..<cells {
+                    let query = rows.pointer + a * width + head.q
+                    let out = table.pointer + (h * cells + a) * cells
+                    for b in 0..<cells {
+                        // ForwardKernels.attentionRow's dot, term for term.
+                        let key = rows.pointer + b * width + head.k
+                        var dot = 0.0
+                        for c in 0..<head.dHead { dot += query[c] * key[c] }
+                        out[b] = dot * model.scale
+                    }
+                }
+            }
+            scores = table
+        } else {
+            scores = nil
+        }
+    }
+
+    /// Whether `row[0..<n]` holds no infinity or NaN.
+    @inline(__always)
+    package static func allFinite(_ row: UnsafePointer<Double>, _ n: Int) -> Bool {
+        var finite = true
+        for c in 0..<n { finite = finite && row[c].isFinite }
+        return finite
+    }
+}
+
+/// A causal forward pass that extends a cached prefix one token at a time, for the exhaustive walk: the numbers
+/// of PrefixForward (and of `forward`) bit for bit, faster. Not thread-safe: one per thread.
+package final class WalkForward {
+    package let model: PackedModel
+    package let tables: FirstLayerTables
+    package let capacity: Int
+    /// Positions computed so far.
+    package private(set) var count = 0
+    private let layerCount: Int
+    private let headCount: Int
+    /// The first head of layer 1 (the heads of layer 0 are `0..<firstLaterHead`).
+    private let firstLaterHead: Int
+    private let doubles: ScratchBuffer<Double>
+    /// Logits of every position, `[capacity, nOutputs]`.
+    private var logitRows: [Double]
+    private let ints: ScratchBuffer<Int32>
+    // Offsets in `doubles`.
+    private let residualBase: Int, laterHeadBase: Int, weightsBase: Int, zBase: Int, outBase: Int,
+        qkInputBase: Int, zerosBase: Int
+    // Offsets in `ints`.
+    private let entriesBase: Int, qkEntriesBase: Int, zEntriesBase: Int, laterListBase: Int, queryListBase: Int
+    /// Per head and position (`h * capacity + p`): the k row, the v row, v's non-zero entries and their count,
+    /// whether k is all finite.
+    private let kRows: UnsafeMutablePointer<UnsafePointer<Double>>
+    private let vRows: UnsafeMutablePointer<UnsafePointer<Double>>
+    private let vLists: UnsafeMutablePointer<UnsafePointer<Int32>>
+    private let vCounts: ScratchBuffer<Int>
+    private let kFinite: ScratchBuffer<UInt8>
+    /// Per head: the current query's q row, its non-zero entries and their count.
+    private let qRows: UnsafeMutablePointer<UnsafePointer<Double>>
+    private let qLists: UnsafeMutablePointer<UnsafePointer<Int32>>
+    private let qCounts: ScratchBuffer<Int>
+    /// Table row of each position's (token, position) pair.
+    private let cellOf: ScratchBuffer<Int>
+    /// The tables' buffers, read without touching a reference count in the hot loop.
+    private let firstHeads: UnsafeMutablePointer<FirstLayerTables.HeadColumns>
+    private let firstHeadCount: Int
+    private let slotOf: UnsafeMutablePointer<Int>
+    private let tableRows: UnsafePointer<Double>, tableWidth: Int, tableCells: Int, tableStride: Int
+    private let tableKFinite: UnsafePointer<UInt8>
+    private let tableVList: UnsafePointer<Int32>, tableVCount: UnsafePointer<Int32>
+    private let tableQList: UnsafePointer<Int32>, tableQCount: UnsafePointer<Int32>
+    private let tableScores: UnsafePointer<Double>?
+    /// exp of recent arguments: `expKeys[i]` is an argument's bit pattern (a NaN pattern when empty).
+    private let expKeys: ScratchBuffer<UInt64>
+    private let expValues: ScratchBuffer<Double>
+    private static let expSlots = 1 << 12
+    private static let emptyKey: UInt64 = 0x7FF8_0000_0000_0001
+
+    /// A pass over the model of `tables` for up to `tables.capacity` positions.
+    package init(_ tables: FirstLayerTables) {
+        let m = tables.model
+        model = m
+        self.tables = tables
+        capacity = tables.capacity
+        layerCount = m.layers.count
+        headCount = m.heads.count
+        firstLaterHead = m.layers.first.map { $0.headCount } ?? 0
+        let c = capacity, d = m.dModel
+        var doubleCount = 0, intCount = 0
+        func takeDoubles(_ n: Int) -> Int { defer { doubleCount += n }; return doubleCount }
+        func takeInts(_ n: Int) -> Int { defer { intCount += n }; return intCount }
+        residualBase = takeDoubles(max(0, layerCount) * c * d)  // residual[l] at (l - 1) * c * d
+        var laterWidth = 0, laterValues = 0
+        for h in firstLaterHead..<m.heads.count {
+            laterWidth += 2 * m.heads[h].dHead + m.heads[h].dValue
+            laterValues += m.heads[h].dValue
+        }
+        laterHeadBase = takeDoubles(c * laterWidth)
+        weightsBase = takeDoubles(c)
+        zBase = takeDoubles(max(1, m.maxHead))
+        outBase = takeDoubles(d)
+        qkInputBase = takeDoubles(d)
+        zerosBase = takeDoubles(d)
+        logitRows = Array(repeating: 0, count: c * m.nOutputs)
+        entriesBase = takeInts(d)
+        qkEntriesBase = takeInts(d)
+        zEntriesBase = takeInts(max(1, m.maxHead))
+        laterListBase = takeInts(c * laterValues)
+        queryListBase = takeInts(m.heads.count * max(1, m.maxHead))
+        doubles = ScratchBuffer(count: doubleCount)
+        ints = ScratchBuffer(count: intCount)
+        let slots = max(1, m.heads.count * c)
+        kRows = .allocate(capacity: slots)
+        vRows = .allocate(capacity: slots)
+        vLists = .allocate(capacity: slots)
+        qRows = .allocate(capacity: max(1, m.heads.count))
+        qLists = .allocate(capacity: max(1, m.heads.count))
+        vCounts = ScratchBuffer(count: slots)
+        kFinite = ScratchBuffer(count: slots)
+        qCounts = ScratchBuffer(count: max(1, m.heads.count))
+        cellOf = ScratchBuffer(count: c)
+        expKeys = ScratchBuffer(count: Self.expSlots)
+        expValues = ScratchBuffer(count: Self.expSlots)
+        expKeys.pointer.update(repeating: Self.emptyKey, count: Self.expSlots)
+        firstHeadCount = tables.heads.count
+        firstHeads = .allocate(capacity: max(1, tables.heads.count))
+        _ = UnsafeMutableBufferPointer(start: firstHeads, count: tables.heads.count).initialize(from: tables.heads)
+        slotOf = .allocate(capacity: max(1, tables.slotOf.count))
+        _ = UnsafeMutableBufferPointer(start: slotOf, count: tables.slotOf.count).initialize(from: tables.slotOf)
+        tableRows = UnsafePointer(tables.rows.pointer)
+        tableWidth = tables.width
+        tableCells = tables.cells
+        tableStride = tables.stride
+        tableKFinite = UnsafePointer(tables.kFinite.pointer)
+        tableVList = UnsafePointer(tables.vList.pointer)
+        tableVCount = UnsafePointer(tables.vCount.pointer)
+        tableQList = UnsafePointer(tables.qList.pointer)
+        tableQCount = UnsafePointer(tables.qCount.pointer)
+        tableScores = tables.scores.map { UnsafePointer($0.pointer) }
+        // Later heads' rows never move: point at them once.
+        let base = UnsafePointer(doubles.pointer)
+        let intBase = UnsafePointer(ints.pointer)
+        var offset = laterHeadBase, listOffset = laterListBase
+        for h in 0..<m.heads.count {
+            qLists[h] = intBase + queryListBase + h * max(1, m.maxHead)
+            for p in 0..<c {
+                kRows[h * c + p] = base
+                vRows[h * c + p] = base
+                vLists[h * c + p] = intBase
+            }
+            qRows[h] = base
+            guard h >= firstLaterHead else { continue }
+            let head = m.heads[h]
+            for p in 0..<c {
+                kRows[h * c + p] = base + offset + c * head.dHead + p * head.dHead
+                vRows[h * c + p] = base + offset + 2 * c * head.dHead + p * head.dValue
+                vLists[h * c + p] = intBase + listOffset + p * head.dValue
+            }
+            qRows[h] = base + offset  // moved to the current position by `project`
+            offset += c * (2 * head.dHead + head.dValue)
+            listOffset += c * head.dValue
+        }
+    }
+
+    deinit {
+        kRows.deallocate()
+        vRows.deallocate()
+        vLists.deallocate()
+        qRows.deallocate()
+        qLists.deallocate()
+        firstHeads.deallocate()
+        slotOf.deallocate()
+    }
+
+    /// Forgets positions `n...`; later pushes recompute them.
+    @inline(__always)
+    package func truncate(to n: Int) {
+        precondition(n >= 0 && n <= count, "cannot truncate \(count) positions to \(n)")
+        count = n
+    }
+
+    /// The logits of computed position `p`, `[nOutputs]`.
+    @inline(__always)
+    package func logits(at p: Int) -> ArraySlice<Double> {
+        let n = model.nOutputs
+        return logitRows[(p &* n)..<((p &+ 1) &* n)]
+    }
+
+    /// Computes position `count` for `token` (a tabulated row of `W_E`) through every layer and appends it.
+    package func push(_ token: Int) {
+        let p = count
+        precondition(p < capacity, "the walk already holds \(capacity) positions")
+        precondition(token >= 0 && token < model.dVocab && slotOf[token] >= 0, "token \(token) is not in the walk's tables")
+        let cell = slotOf[token] &* capacity &+ p
+        cellOf.pointer[p] = cell
+        let x0 = tableRows + cell &* tableWidth
+        for h in 0..<firstHeadCount {
+            let head = firstHeads[h]
+            let i = h &* tableCells &+ cell, slot = h &* capacity &+ p
+            kRows[slot] = x0 + head.k
+            vRows[slot] = x0 + head.v
+            vLists[slot] = tableVList + i &* tableStride
+            vCounts.pointer[slot] = Int(tableVCount[i])
+            kFinite.pointer[slot] = tableKFinite[i]
+            qRows[h] = x0 + head.q
+            qLists[h] = tableQList + i &* tableStride
+            qCounts.pointer[h] = Int(tableQCount[i])
+        }
+        for l in 0..<layerCount {
+            let x = l == 0 ? x0 : UnsafePointer(residual(l, p))
+            if l > 0 { project(layer: l, at: p, x) }
+            attend(layer: l, at: p, x)
+        }
+        // unembed: logits[p] = residual[layers][p] W_U + b_U
+        let m = model
+        let final = layerCount == 0 ? x0 : UnsafePointer(residual(layerCount, p))
+        let entries = ints.pointer + entriesBase
+        logitRows.withUnsafeMutableBufferPointer { rows in
+            guard let row = rows.baseAddress.map({ $0 + p * m.nOutputs }) else { return }
+            m.times(final, m.wU, entries: entries, into: row)
+            if let bU = m.bU { ForwardKernels.add(m.at(bU), m.nOutputs, to: row) }
+        }
+        count = p + 1
+    }
+
+    @inline(__always)
+    private func residual(_ l: Int, _ p: Int) -> UnsafeMutablePointer<Double> {
+        doubles.pointer + residualBase + ((l - 1) * capacity + p) * model.dModel
+    }
+
+    /// q, k and v of position `p` for every head of layer `l` (> 0), as ForwardState's `project`; also k's
+    /// finiteness, v's non-zero entries and q's.
+    private func project(layer l: Int, at p: Int, _ x: UnsafePointer<Double>) {
+        let m = model, d = m.dModel, c = capacity
+        let layer = m.layers[l]
+        let entries = ints.pointer + entriesBase
+        let count = ForwardKernels.nonZeros(x, d, into: entries)
+        var qk = x, qkList = UnsafePointer(entries), qkCount = count
+        if m.positionsInQK, let wPos = m.wPos {
+            let input = doubles.pointer + qkInputBase, list = ints.pointer + qkEntriesBase
+            ForwardKernels.sum(x, m.at(wPos + p * d), d, into: input)
+            qkCount = ForwardKernels.nonZeros(input, d, into: list)
+            qk = UnsafePointer(input)
+            qkList = UnsafePointer(list)
+        }
+        for h in layer.firstHead..<(layer.firstHead + layer.headCount) {
+            let head = m.heads[h], slot = h * c + p
+            let k = UnsafeMutablePointer(mutating: kRows[slot]), v = UnsafeMutablePointer(mutating: vRows[slot])
+            let qRow = k - c * head.dHead  // the q block sits just before the k block
+            m.project(qk, entries: qkList, qkCount, head.wQ, head.bQ, into: qRow)
+            m.project(qk, entries: qkList, qkCount, head.wK, head.bK, into: k)
+            m.project(x, entries: entries, count, head.wV, head.bV, into: v)
+            kFinite.pointer[slot] = FirstLayerTables.allFinite(k, head.dHead) ? 1 : 0
+            vCounts.pointer[slot] = ForwardKernels.nonZeros(v, head.dValue, into: UnsafeMutablePointer(mutating: vLists[slot]))
+            qRows[h] = UnsafePointer(qRow)
+            qCounts.pointer[h] = ForwardKernels.nonZeros(qRow, head.dHead, into: UnsafeMutablePointer(mutating: qLists[h]))
+        }
+    }
+
+    /// Position `p`'s attention to keys `0...p` in every head of layer `l`, and the stream after it, as
+    /// ForwardState's `attend`.
+    private func attend(layer l: Int, at p: Int, _ x: UnsafePointer<Double>) {
+        let m = model, d = m.dModel, c = capacity
+        let layer = m.layers[l]
+        let next = residual(l + 1, p)
+        if layer.headCount == 0 { ForwardKernels.sum(x, doubles.pointer + zerosBase, d, into: next) }
+        let weights = doubles.pointer + weightsBase, z = doubles.pointer + zBase, out = doubles.pointer + outBase
+        let visible = p + 1
+        for h in layer.firstHead..<(layer.firstHead + layer.headCount) {
+            let head = m.heads[h], base = h * c
+            // Scores, and their maximum (attentionRow's first loop).
+            var maxScore = -Double.infinity
+            if l == 0, let table = tableScores {
+                let row = table + (h &* tableCells &+ cellOf.pointer[p]) &* tableCells
+                let cells = cellOf.pointer
+                for j in 0..<visible {
+                    let s = row[cells[j]]
+                    weights[j] = s
+                    if s > maxScore { maxScore = s }
+                }
+            } else {
+                let q = qRows[h], list = qLists[h], n = qCounts.pointer[h], dHead = head.dHead
+                for j in 0..<visible {
+                    let key = kRows[base + j]
+                    var dot = 0.0
+                    if kFinite.pointer[base + j] != 0 {
+                        for e in 0..<n {
+                            let i = Int(list[e])
+                            dot += q[i] * key[i]
+                        }
+                    } else {
+                        for i in 0..<dHead { dot += q[i] * key[i] }
+                    }
+                    let s = dot * m.scale
+                    weights[j] = s
+                    if s > maxScore { maxScore = s }
+                }
+            }
+            // Softmax (attentionRow's), exp from the cache.
+            _ = ForwardKernels.softmax(weights, visible, maxScore: maxScore, exp: { cachedExp($0) })
+            // z = pattern v  [dValue], skipping the ±0 products of a finite weight.
+            let dValue = head.dValue
+            z.update(repeating: 0, count: dValue)
+            for j in 0..<visible {
+                let a = weights[j]
+                if a == 0 { continue }
+                let v = vRows[base + j]
+                if a.isFinite {
+                    let list = vLists[base + j]
+                    for e in 0..<vCounts.pointer[base + j] {
+                        let i = Int(list[e])
+                        z[i] += a * v[i]
+                    }
+                } else {
+                    for i in 0..<dValue { z[i] += a * v[i] }
+                }
+            }
+            m.times(z, head.wO, entries: ints.pointer + zEntriesBase, into: out)
+            ForwardKernels.sum(h == layer.firstHead ? x : UnsafePointer(next), out, d, into: next)
+        }
+        if let bO = layer.bO { ForwardKernels.add(m.at(bO), d, to: next) }
+    }
+
+    /// `exp(argument)`, from the cache when the argument was seen (NaN is never cached).
+    @inline(__always)
+    private func cachedExp(_ argument: Double) -> Double {
+        if argument.isNaN { return exp(argument) }
+        let key = argument.bitPattern
+        let i = Int(truncatingIfNeeded: (key ^ (key >> 29) ^ (key >> 41)) & UInt64(Self.expSlots - 1))
+        if expKeys.pointer[i] == key { return expValues.pointer[i] }
+        let value = exp(argument)
+        expKeys.pointer[i] = key
+        expValues.pointer[i] = value
+        return value
+    }
+}
