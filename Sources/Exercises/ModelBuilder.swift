@@ -41,11 +41,11 @@ public enum ModelBuilder {
             // A TransformerLens 4.x model divides its scores by attn_scale; graded as it runs there.
             let fold = 1 / (divisor * scale)
             var next = heads.makeIterator()
-            for l in layers.indices {
-                for h in layers[l].heads.indices where next.next()?.dHead != nil {
-                    layers[l].heads[h].wQ = fold * layers[l].heads[h].wQ
-                    layers[l].heads[h].bQ = layers[l].heads[h].bQ.map { fold * $0 }
-                }
+            layers = layers.map { layer in
+                AttentionLayer(
+                    heads: layer.heads.map { head in
+                        next.next()?.dHead == nil ? head : head.replacing(wQ: fold * head.wQ, bQ: head.bQ.map { fold * $0 })
+                    }, bO: layer.bO)
             }
         }
         return Transformer(

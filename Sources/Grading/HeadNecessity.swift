@@ -39,9 +39,7 @@ public struct HeadNecessity: Equatable, Sendable {
                     out.append(HeadNecessity(head: ref, needed: false, failingFamily: nil, silent: true))
                     continue
                 }
-                var silenced = model
-                silenced.layers[l].heads[h].wO = Matrix(zeros: head.wO.rows, head.wO.columns)
-                let without = grader.behaviouralResults(families, on: silenced)
+                let without = grader.behaviouralResults(families, on: model.silencing(ref))
                 let broken = zip(baseline, without).first { $0.passed && !$1.passed }
                 out.append(HeadNecessity(head: ref, needed: broken != nil, failingFamily: broken?.0.id, silent: false))
             }

@@ -10,8 +10,9 @@ import Numerics
 //   out      [T, dModel]   (pattern v) W_O, one head's write into the residual stream
 //   logits   [T, nOutputs] x W_U + b_U (nOutputs may exceed dVocab, e.g. a `none` class)
 //
-// Every position is computed by the steps of ForwardState.swift with the kernels of ForwardKernels.swift, in
-// the order written there; PrefixForward.swift runs the same steps, so all of them give the same bits.
+// The math in a few plain lines is `referenceForward` (ReferenceForward.swift), the tests' oracle for this
+// engine. Every position is computed by the steps of ForwardState.swift with the kernels of ForwardKernels.swift,
+// in the order written there; PrefixForward.swift runs the same steps, so all of them give the same bits.
 
 /// How much of a forward pass to keep.
 public enum TraceDetail: Sendable {
@@ -36,7 +37,8 @@ public struct ForwardTrace: Equatable, Sendable {
 }
 
 extension Transformer {
-    /// Runs one sequence of token indices (`tokens.count <= nCtx`).
+    /// Runs one sequence of token indices (`tokens.count <= nCtx`): the fast engine, which agrees with the
+    /// plain `referenceForward` to rounding (ReferenceForwardTests).
     public func forward(_ tokens: [Int]) -> ForwardTrace {
         checkInput(tokens)
         let state = ForwardState(PackedModel(self), capacity: tokens.count, keepsTrace: true)

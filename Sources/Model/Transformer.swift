@@ -33,13 +33,13 @@ public enum PositionalMode: String, Sendable, CaseIterable {
 /// A head given by its circuits `W_QK`, `W_OV` is stored as `wQ = W_QK, wK = I, wV = W_OV, wO = I`
 /// (`dHead = dModel`), which computes exactly `x W_QK x'^T` and `x W_OV`.
 public struct AttentionHead: Equatable, Sendable {
-    public var wQ: Matrix
-    public var wK: Matrix
-    public var wV: Matrix
-    public var wO: Matrix
-    public var bQ: [Double]
-    public var bK: [Double]
-    public var bV: [Double]
+    public let wQ: Matrix
+    public let wK: Matrix
+    public let wV: Matrix
+    public let wO: Matrix
+    public let bQ: [Double]
+    public let bK: [Double]
+    public let bV: [Double]
 
     /// A head from its four matrices; biases default to zero.
     public init(
@@ -80,9 +80,9 @@ public struct AttentionHead: Equatable, Sendable {
 
 /// One attention layer: its heads, and the output bias added once per layer.
 public struct AttentionLayer: Equatable, Sendable {
-    public var heads: [AttentionHead]
+    public let heads: [AttentionHead]
     /// `b_O`, `[dModel]`.
-    public var bO: [Double]
+    public let bO: [Double]
 
     public init(heads: [AttentionHead], bO: [Double]) {
         self.heads = heads
@@ -90,21 +90,26 @@ public struct AttentionLayer: Equatable, Sendable {
     }
 }
 
-/// An attention-only transformer with fixed semantics (see DESIGN.md, "The model being graded").
+/// An attention-only transformer with fixed semantics (see DESIGN.md, "The model being graded"; the math is
+/// `referenceForward` in ReferenceForward.swift).
 ///
 /// Shapes: `wE [dVocab, dModel]`, `wPos [nCtx, dModel]` (nil when there is no positional table),
-/// `wU [dModel, nOutputs]`, `bU [nOutputs]` (the outputs may add classes such as `none` to the vocabulary). Validated by the loaders before it is built.
+/// `wU [dModel, nOutputs]`, `bU [nOutputs]` (the outputs may add classes such as `none` to the vocabulary).
+/// The loaders check a submission and say what is wrong in words; this type's init then checks every shape
+/// again and traps on a mismatch, and every field is a constant: a `Transformer` that exists is consistent,
+/// which is what lets the engine read its matrices without bounds checks. Changes make a new model
+/// (`replacing`, `silencing`), through the same checks.
 public struct Transformer: Equatable, Sendable {
-    public var wE: Matrix
-    public var wPos: Matrix?
-    public var wU: Matrix
-    public var bU: [Double]
-    public var layers: [AttentionLayer]
-    public var positional: PositionalMode
+    public let wE: Matrix
+    public let wPos: Matrix?
+    public let wU: Matrix
+    public let bU: [Double]
+    public let layers: [AttentionLayer]
+    public let positional: PositionalMode
     /// Whether position `i` may only attend to positions `j <= i`.
-    public var causal: Bool
+    public let causal: Bool
     /// The factor applied to `q k^T` before the softmax.
-    public var attentionScale: Double
+    public let attentionScale: Double
 
     public init(
         wE: Matrix, wPos: Matrix?, wU: Matrix, bU: [Double], layers: [AttentionLayer],
@@ -134,4 +139,32 @@ public struct Transformer: Equatable, Sendable {
     public var dVocab: Int { wE.rows }
     /// The longest sequence the positional table covers (`Int.max` without one).
     public var nCtx: Int { positional == .none ? Int.max : (wPos?.rows ?? 0) }
+}
+
+extension Transformer {
+    /// The same model with the given parts replaced, checked like any new model.
+    public func replacing(layers: [AttentionLayer]? = nil, bU: [Double]? = nil, causal: Bool? = nil) -> Transformer {
+        Transformer(
+            wE: wE, wPos: wPos, wU: wU, bU: bU ?? self.bU, layers: layers ?? self.layers, positional: positional,
+            causal: causal ?? self.causal, attentionScale: attentionScale)
+    }
+
+    /// The model with `head`'s output matrix `W_O` set to zero: the head reads as before and writes nothing.
+    public func silencing(_ head: HeadRef) -> Transformer {
+        replacing(
+            layers: layers.enumerated().map { l, layer in
+                AttentionLayer(
+                    heads: layer.heads.enumerated().map { h, a in
+                        HeadRef(layer: l, head: h) == head ? a.replacing(wO: Matrix(zeros: a.wO.rows, a.wO.columns)) : a
+                    }, bO: layer.bO)
+            })
+    }
+}
+
+extension AttentionHead {
+    /// The same head with other query weights (`[dModel, dHead]`, `[dHead]`), value weights (`[dModel, dValue]`)
+    /// or output matrix (`[dValue, dModel]`), checked like any new head.
+    public func replacing(wQ: Matrix? = nil, bQ: [Double]? = nil, wV: Matrix? = nil, wO: Matrix? = nil) -> AttentionHead {
+        AttentionHead(wQ: wQ ?? self.wQ, wK: wK, wV: wV ?? self.wV, wO: wO ?? self.wO, bQ: bQ ?? self.bQ, bK: bK, bV: bV)
+    }
 }

@@ -223,7 +223,7 @@ struct HeadNecessityTests {
             wQ: Matrix(zeros: model.dModel, 1), wK: Matrix(zeros: model.dModel, 1),
             wV: Matrix(rows: model.dModel, columns: 1, values: (0..<model.dModel).map { $0 == 0 ? 1 : 0 }),
             wO: Matrix(rows: 1, columns: model.dModel, values: (0..<model.dModel).map { spec.layout.names[$0] == "s0" ? 0.1 : 0 }))
-        model.layers.append(AttentionLayer(heads: [extra], bO: Array(repeating: 0, count: model.dModel)))
+        model = model.replacing(layers: model.layers + [AttentionLayer(heads: [extra], bO: Array(repeating: 0, count: model.dModel))])
         spec.necessaryHeads = [HeadRef(layer: 1, head: 0)]
         let report = Grader(spec: spec, domain: .familiesOnly).grade(model, submission: submission)
         #expect(report.heads.first { $0.head.description == "L1H0" }?.summary == "L1H0 is never needed")
@@ -256,11 +256,10 @@ struct MeaningfulTargetTests {
             Matrix(rows: n, columns: n, values: (0..<(n * n)).map { $0 == index(r) * n + index(c) ? 1 : 0 })
         }
         func evaluate(_ predicate: CircuitCheck.Predicate, kind: CircuitCheck.Factor.Kind, qk: Matrix, ov: Matrix) -> Bool {
-            var model = Transformer(
+            let model = Transformer(
                 wE: spec.wE, wPos: spec.wPos, wU: spec.wU, bU: spec.bU,
                 layers: [AttentionLayer(heads: [AttentionHead(wQK: qk, wOV: ov)], bO: Array(repeating: 0, count: n))],
                 positional: .learned, causal: true, attentionScale: 1)
-            model.causal = true
             let check = CircuitCheck(
                 id: "c", title: "c", product: [.init(head: HeadRef(layer: 0, head: 0), kind: kind)], rows: nil, columns: nil, predicate: predicate)
             return CircuitEvaluator(spec: spec, model: model).evaluate(check, index: 0).correct

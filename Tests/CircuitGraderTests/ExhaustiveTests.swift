@@ -127,7 +127,8 @@ func plantedLeadingABug(window: Int) throws -> (ExerciseSpec, Transformer) {
     wV[try dim("tok:A"), 0] = 1
     wO[0, try dim("out:B")] = 0.55
     var model = reference
-    model.layers[0].heads.append(AttentionHead(wQ: wQ, wK: wK, wV: wV, wO: wO))
+    let first = AttentionLayer(heads: model.layers[0].heads + [AttentionHead(wQ: wQ, wK: wK, wV: wV, wO: wO)], bO: model.layers[0].bO)
+    model = model.replacing(layers: [first] + model.layers.dropFirst())
     return (spec, model)
 }
 

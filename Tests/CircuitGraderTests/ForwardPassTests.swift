@@ -71,77 +71,6 @@ private func bitwiseEqual(_ a: ForwardTrace, _ b: ForwardTrace) -> Bool {
         && a.headOutputs.count == b.headOutputs.count && zip(a.headOutputs, b.headOutputs).allSatisfy(sameAll)
 }
 
-// MARK: - Seeded random models
-
-private func randomVector(_ n: Int, _ rng: inout SeededRandom) -> [Double] {
-    (0..<n).map { _ in Double.random(in: -1...1, using: &rng) }
-}
-
-private func randomMatrix(_ rows: Int, _ columns: Int, _ rng: inout SeededRandom) -> Matrix {
-    Matrix(rows: rows, columns: columns, values: randomVector(rows * columns, &rng))
-}
-
-/// A random factored head; with `biases: false` all of b_Q, b_K, b_V are zero.
-private func randomHead(dModel: Int, dHead: Int, biases: Bool, _ rng: inout SeededRandom) -> AttentionHead {
-    AttentionHead(
-        wQ: randomMatrix(dModel, dHead, &rng), wK: randomMatrix(dModel, dHead, &rng),
-        wV: randomMatrix(dModel, dHead, &rng), wO: randomMatrix(dHead, dModel, &rng),
-        bQ: biases ? randomVector(dHead, &rng) : nil, bK: biases ? randomVector(dHead, &rng) : nil,
-        bV: biases ? randomVector(dHead, &rng) : nil)
-}
-
-private func randomTransformer(
-    seed: UInt64, dVocab: Int, dModel: Int, dHead: Int, headsPerLayer: [Int],
-    nCtx: Int, nOutputs: Int, positional: PositionalMode, causal: Bool,
-    biases: Bool
-) -> Transformer {
-    var rng = SeededRandom(seed: seed)
-    let layers = headsPerLayer.map { n in
-        AttentionLayer(
-            heads: (0..<n).map { _ in randomHead(dModel: dModel, dHead: dHead, biases: biases, &rng) },
-            bO: randomVector(dModel, &rng))
-    }
-    return Transformer(
-        wE: randomMatrix(dVocab, dModel, &rng),
-        wPos: positional == .none ? nil : randomMatrix(nCtx, dModel, &rng),
-        wU: randomMatrix(dModel, nOutputs, &rng), bU: randomVector(nOutputs, &rng),
-        layers: layers, positional: positional, causal: causal,
-        attentionScale: 1 / Double(dHead).squareRoot())
-}
-
-/// `model` with about two thirds of every weight set to 0 and the rest rounded to multiples of 1/2, as
-/// hand-written weights are: the kernels' zero-skipping paths run, and many attention scores tie.
-private func sparsified(_ model: Transformer, seed: UInt64) -> Transformer {
-    var rng = SeededRandom(seed: seed)
-    func thin(_ m: Matrix) -> Matrix {
-        Matrix(
-            rows: m.rows, columns: m.columns,
-            values: m.values.map { v in Int.random(in: 0..<3, using: &rng) == 0 ? (2 * v).rounded() / 2 : 0 })
-    }
-    var result = model
-    result.wE = thin(model.wE)
-    result.wU = thin(model.wU)
-    for l in result.layers.indices {
-        for h in result.layers[l].heads.indices {
-            let head = result.layers[l].heads[h]
-            result.layers[l].heads[h] = AttentionHead(wQ: thin(head.wQ), wK: thin(head.wK), wV: thin(head.wV), wO: thin(head.wO))
-        }
-    }
-    return result
-}
-
-private func randomSequence(length: Int, dVocab: Int, _ rng: inout SeededRandom) -> [Int] {
-    (0..<length).map { _ in Int.random(in: 0..<dVocab, using: &rng) }
-}
-
-/// The same weights with another positional mode (and, for `.none`, no table).
-private func with(_ model: Transformer, positional: PositionalMode) -> Transformer {
-    Transformer(
-        wE: model.wE, wPos: positional == .none ? nil : model.wPos, wU: model.wU, bU: model.bU,
-        layers: model.layers, positional: positional, causal: model.causal,
-        attentionScale: model.attentionScale)
-}
-
 // MARK: - Golden file
 
 private struct FixtureError: Error, CustomStringConvertible {
@@ -268,6 +197,14 @@ struct ForwardPassTests {
             // |d| <= max(1e-12, 1e-10 |expected|): a few ulps of float64 rounding in sums of <= 8 terms, with
             // room for a different summation order, but far below any real difference in the math.
             expectMatrix(trace.logits, run.logits, .golden, "run \(r) (T = \(run.tokens.count)) logits")
+            // The Swift reference pass, the engine's oracle, is itself held to the NumPy file.
+            let reference = golden.transformer.referenceForward(run.tokens)
+            expectMatrix(reference.logits, run.logits, .golden, "run \(r) reference logits")
+            for (l, layer) in run.patterns.enumerated() where l < reference.patterns.count {
+                for (h, expected) in layer.enumerated() where h < reference.patterns[l].count {
+                    expectMatrix(reference.patterns[l][h], expected, .golden, "run \(r) reference layer \(l) head \(h)")
+                }
+            }
             try #require(trace.patterns.map(\.count) == run.patterns.map(\.count), "layers/heads of run \(r)")
             for (l, layer) in run.patterns.enumerated() {
                 for (h, expected) in layer.enumerated() {
@@ -396,6 +333,11 @@ struct ForwardPassTests {
         //   pos 0: [1, 0 + 0, 3 - 1] = [1, 0, 2];   pos 1: [3, 0 + 1, 2 - 1] = [3, 1, 1]
         //   pos 2: [2, 1 + 1, 2 - 1] = [2, 2, 1];   pos 3: the same as pos 2.
         expectMatrix(trace.logits, Matrix([[1, 0, 2], [3, 1, 1], [2, 2, 1], [2, 2, 1]]), .exact, "logits")
+        // The plain reference pass gives the same hand-computed values.
+        let reference = model.referenceForward([0, 1, 2, 2])
+        expectMatrix(reference.logits, Matrix([[1, 0, 2], [3, 1, 1], [2, 2, 1], [2, 2, 1]]), .exact, "reference logits")
+        expectMatrix(reference.residuals[2], trace.residuals[2], .exact, "reference x2")
+        expectMatrix(reference.patterns[1][0], trace.patterns[1][0], .exact, "reference L1H0 pattern")
     }
 
     // MARK: c. factored form vs circuit form
@@ -407,14 +349,13 @@ struct ForwardPassTests {
             seed: 7, dVocab: 6, dModel: 6, dHead: 2, headsPerLayer: [2, 3], nCtx: 7,
             nOutputs: 7, positional: .learned, causal: true, biases: false)
         func circuits(transposeQK: Bool = false, transposeOV: Bool = false) -> Transformer {
-            var model = factored
-            model.layers = factored.layers.map { layer in
+            factored.replacing(
+                layers: factored.layers.map { layer in
                 AttentionLayer(
                     heads: layer.heads.map {
                         AttentionHead(wQK: transposeQK ? $0.wQK.transposed : $0.wQK, wOV: transposeOV ? $0.wOV.transposed : $0.wOV)
                     }, bO: layer.bO)
-            }
-            return model
+                })
         }
         let circuit = circuits()
         #expect(circuit.layers[0].heads[0].dHead == 6)
@@ -483,9 +424,8 @@ struct ForwardPassTests {
         var wPos = Matrix(zeros: nCtx, dModel)
         for t in 0..<nCtx { for c in positionDims { wPos[t, c] = Double.random(in: -2...2, using: &rng) } }
         let heads = (0..<2).map { _ in
-            var head = randomHead(dModel: dModel, dHead: 3, biases: true, &rng)
-            head.wV = zeroingRows(head.wV, positionDims)
-            return head
+            let head = randomHead(dModel: dModel, dHead: 3, biases: true, &rng)
+            return head.replacing(wV: zeroingRows(head.wV, positionDims))
         }
         let learned = Transformer(
             wE: wE, wPos: wPos, wU: zeroingRows(randomMatrix(dModel, 4, &rng), positionDims),
@@ -520,8 +460,7 @@ struct ForwardPassTests {
             wE: Matrix([[1, 0], [0, 1]]), wPos: nil, wU: Matrix([[1, 0], [0, 1]]), bU: [0, 0],
             layers: [AttentionLayer(heads: [head], bO: [0, 0])],
             positional: .none, causal: true, attentionScale: 1)
-        var open = causal
-        open.causal = false
+        let open = causal.replacing(causal: false)
         let masked = causal.forward([0, 1, 1])
         let unmasked = open.forward([0, 1, 1])
         let p = masked.patterns[0][0]

@@ -248,7 +248,9 @@ struct PrefixWalkTests {
                     var model = randomModel(
                         seed: seed * 31 + UInt64(r), positional: positional, heads: seed == 2 ? [2, 1] : [1, 2], biases: seed != 1,
                         sparse: seed == 3, causal: causal, outputs: spec.outputs.count)
-                    if let none = spec.outputs.firstIndex(of: PredictionRule.none) { model.bU[none] += Double(seed) * 3 }
+                    if let none = spec.outputs.firstIndex(of: PredictionRule.none) {
+                        model = model.replacing(bU: model.bU.enumerated().map { i, b in i == none ? b + Double(seed) * 3 : b })
+                    }
                     for (minLength, positions) in [(1, [GradedPositions.all]), (3, [.last]), (2, [.fired]), (1, [.last, .fired])] {
                         let verifier = try ExhaustiveVerifier(
                             spec: spec, model: model, maxLength: 5, tokens: seed == 2 ? ["C", "A", "D"] : nil, minLength: minLength,
