@@ -37,7 +37,7 @@ package enum CheckCommand {
         case "junit": rendered = JUnitReport.render(outcomes)
         case "markdown": rendered = MarkdownReport.render(outcomes)
         case "gradescope": rendered = JSONWriter.write(GradescopeReport.results(outcomes, executionTime: elapsed))
-        case "html": rendered = HTMLReport.render(outcomes, catalog: try c.catalog(), exercise: c.args.options["exercise"])
+        case "html": rendered = HTMLReport.render(outcomes)
         default:
             for outcome in outcomes {
                 switch outcome {

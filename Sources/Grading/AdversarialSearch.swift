@@ -221,8 +221,7 @@ private struct Scorer {
 
     /// Scores, in input order; candidates without a graded position get nil.
     func score(_ candidates: [Candidate]) -> [(Candidate, Scored?)] {
-        let grader = grading.grader
-        let traces = search.model.forward(batch: candidates.map { c in grader.bosPrefix + c.tokens.compactMap(grader.tokenIndex) }, detail: .logits)
+        let traces = search.model.forward(batch: candidates.map { search.spec.modelInput($0.tokens) }, detail: .logits)
         return zip(candidates, traces).map { candidate, trace in
             guard let w = grading.worst(candidate.tokens, logits: trace.logits) else { return (candidate, nil) }
             return (candidate, Scored(candidate: candidate, position: w.position, margin: w.margin, expected: w.expected, found: w.found, order: 0))

@@ -15,7 +15,7 @@ package struct CircuitEvaluator {
         let expected = describe(check.predicate)
         func result(_ correct: Bool, _ found: String) -> TargetResult {
             TargetResult(
-                caseIndex: index, target: .predict(position: -1, expected: check.id), correct: correct, margin: nil,
+                caseIndex: index, item: .check(id: check.id), correct: correct, margin: nil,
                 expected: "\(check.product.map(\.description).joined(separator: " · "))\(check.restriction): \(expected)", found: found)
         }
         var product: Matrix? = nil
@@ -111,7 +111,6 @@ package struct CircuitEvaluator {
 /// Scores answers to conceptual questions.
 package enum QuestionEvaluator {
     package static func evaluate(_ q: Question, index: Int, answers: [String: JSONValue]) -> TargetResult {
-        let target = Target.predict(position: -1, expected: q.id)
         let expected: String
         let correct: Bool
         let given = answers[q.id]
@@ -128,6 +127,6 @@ package enum QuestionEvaluator {
             correct = given?.number.map { abs($0 - x) <= tolerance } ?? false
         }
         let found = given.map { JSONWriter.write($0, pretty: false) } ?? "no answer"
-        return TargetResult(caseIndex: index, target: target, correct: correct, margin: nil, expected: "\(q.id): \(expected)", found: found)
+        return TargetResult(caseIndex: index, item: .question(id: q.id), correct: correct, margin: nil, expected: "\(q.id): \(expected)", found: found)
     }
 }

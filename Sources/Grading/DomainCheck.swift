@@ -249,7 +249,7 @@ package struct DomainGrading {
         var start = 0
         while start < sequences.count {
             let part = Array(sequences[start..<min(start + chunk, sequences.count)])
-            let traces = model.forward(batch: part.map { grader.bosPrefix + $0.compactMap(grader.tokenIndex) }, detail: .logits)
+            let traces = model.forward(batch: part.map(spec.modelInput), detail: .logits)
             for (tokens, trace) in zip(part, traces) {
                 tally.sequences += 1
                 if let failure = check(tokens, logits: trace.logits, worst: &tally.worstMargin) {
@@ -272,7 +272,7 @@ package struct DomainGrading {
 
     /// Every graded position of `tokens`, in order, given the model's logits `[T, nOutputs]`.
     package func scored(_ tokens: [String], logits: Matrix) -> [Scored] {
-        let offset = grader.bosPrefix.count
+        let offset = spec.bosPrefix.count
         var out: [Scored] = []
         for (t, label) in domain.rule.labels(tokens).enumerated() {
             guard let label, domain.grades(t, count: tokens.count, label: label) else { continue }

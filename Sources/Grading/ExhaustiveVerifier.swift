@@ -241,10 +241,9 @@ package struct ExhaustiveGrading {
     package var offset: Int { bos.count }
 
     package init(_ verifier: ExhaustiveVerifier) {
-        let grader = Grader(spec: verifier.spec)
         outputs = verifier.spec.outputs
-        tokenRows = verifier.tokens.compactMap(grader.tokenIndex)
-        bos = grader.bosPrefix
+        tokenRows = Array(verifier.spec.modelInput(verifier.tokens).dropFirst(verifier.spec.bosPrefix.count))
+        bos = verifier.spec.bosPrefix
         all = verifier.positions.contains(.all)
         last = verifier.positions.contains(.last)
         fired = verifier.positions.contains(.fired)

@@ -5,9 +5,10 @@ import Exercises
 
 /// The result of one target.
 public struct TargetResult: Equatable, Sendable {
-    /// Index of the case in its family.
+    /// Index of the case in its family (of the check or question, in circuit and question families).
     public var caseIndex: Int
-    public var target: Target
+    /// What was scored.
+    public var item: GradedItem
     public var correct: Bool
     /// In [-1, 1]; nil for checks without a margin (circuits, questions).
     public var margin: Double?
@@ -15,6 +16,16 @@ public struct TargetResult: Equatable, Sendable {
     public var expected: String
     /// What was found, e.g. `none` or `0.31 on {2}, max at 0`.
     public var found: String
+}
+
+/// What one `TargetResult` scored: a target on a sequence's forward pass, a circuit check on the weights, or
+/// the answer to a conceptual question.
+public enum GradedItem: Equatable, Sendable {
+    case target(Target)
+    /// The circuit check with this id.
+    case check(id: String)
+    /// The question with this id.
+    case question(id: String)
 }
 
 /// A failing (or the closest) case of a family, as shown to the student.
@@ -82,14 +93,21 @@ public struct GradeReport: Equatable, Sendable {
     public var families: [FamilyResult]
     /// The domain check of each prediction domain (its family is in `families`, id `domain`).
     public var verdicts: [DomainVerdict] = []
+    /// The exercise and model graded, for reports that draw the model (HTML): nothing is loaded again. Nil in
+    /// reports made by hand (tests).
+    public var subject: GradedSubject? = nil
     /// Which heads the verdict needs (see `HeadNecessity`); empty when not probed.
     public var heads: [HeadNecessity] = []
 
     public var score: Double { families.reduce(0) { $0 + $1.earned } }
     public var maxScore: Double { families.reduce(0) { $0 + $1.points } }
-    /// The seed as shown to students: the number when it is the public seed, else only that it was the
-    /// instructor's (a secret seed printed in feedback would let students regenerate the graded cases).
-    public var seedForStudents: String { seed == Grader.publicSeed ? "seed \(seed)" : "a non-public seed, not shown" }
+    /// The seed where students read it: the one redaction policy, used by every student-facing output (text,
+    /// JSON, JUnit, Markdown, HTML, Gradescope, GitHub annotations, feedback files). It is the number for the
+    /// public seed and nil for an instructor's seed (printed in feedback it would let students regenerate the
+    /// graded cases). The gradebook, which only instructors read, keeps `seed`.
+    public var disclosedSeed: UInt64? { seed == Grader.publicSeed ? seed : nil }
+    /// `disclosedSeed` in words: `seed 1` or that the seed is not shown.
+    public var seedForStudents: String { disclosedSeed.map { "seed \($0)" } ?? "a non-public seed, not shown" }
 
     /// Every family passed.
     public var passed: Bool { families.allSatisfy(\.passed) }
@@ -106,3 +124,19 @@ public struct GradeReport: Equatable, Sendable {
 
 /// The grader's version, recorded in every result.
 public let graderVersion = "0.1.0"
+
+/// What a report was graded on: the exercise and the model built from the submission.
+public struct GradedSubject: Equatable, Sendable {
+    public let spec: ExerciseSpec
+    public let model: Transformer
+
+    public init(spec: ExerciseSpec, model: Transformer) {
+        self.spec = spec
+        self.model = model
+    }
+
+    /// The same exercise (id and spec hash) and the same weights.
+    public static func == (a: GradedSubject, b: GradedSubject) -> Bool {
+        a.spec.id == b.spec.id && a.spec.specHash == b.spec.specHash && a.model == b.model
+    }
+}

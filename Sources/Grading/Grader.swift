@@ -38,7 +38,7 @@ public struct Grader: Sendable {
 
     /// Grades `model` (built from `submission`, whose answers the question families read).
     public func grade(_ model: Transformer, submission: Submission) -> GradeReport {
-        grade(model, submission: submission, deadline: .distantFuture) ?? report([], [], submission: submission)
+        grade(model, submission: submission, deadline: .distantFuture) ?? report([], [], model: model, submission: submission)
     }
 
     /// Grades like `grade`, but gives up (nil) once `deadline` has passed: checked between chunks of a
@@ -53,7 +53,7 @@ public struct Grader: Sendable {
             verdicts.append(v)
         }
         if Date() > deadline { return nil }
-        var r = report(graded + verdicts.enumerated().map { domainFamily($1, index: $0) }, verdicts, submission: submission)
+        var r = report(graded + verdicts.enumerated().map { domainFamily($1, index: $0) }, verdicts, model: model, submission: submission)
         r.heads = HeadNecessity.probe(self, model: model, graded: graded)
         r.families += HeadNecessity.requiredFamily(spec, r.heads)
         return r
@@ -103,12 +103,13 @@ public struct Grader: Sendable {
         return summarize(family, results, cases: familyCases)
     }
 
-    private func report(_ families: [FamilyResult], _ verdicts: [DomainVerdict], submission: Submission) -> GradeReport {
+    private func report(_ families: [FamilyResult], _ verdicts: [DomainVerdict], model: Transformer, submission: Submission) -> GradeReport {
         var exploratory: String? = nil
         if case .exploratory(let reason) = spec.status { exploratory = reason }
         return GradeReport(
             file: submission.file, exercise: spec.id, title: spec.title, exploratory: exploratory, seed: seed,
-            specHash: spec.specHash, graderVersion: graderVersion, families: families, verdicts: verdicts)
+            specHash: spec.specHash, graderVersion: graderVersion, families: families, verdicts: verdicts,
+            subject: GradedSubject(spec: spec, model: model))
     }
 
     /// Runs `cases` and scores each of their targets, in case order.
@@ -128,23 +129,17 @@ public struct Grader: Sendable {
         while start < cases.count {
             if let deadline, Date() > deadline { return nil }
             let end = min(start + Self.chunk, cases.count)
-            let batch = cases[start..<end].map { bosPrefix + $0.tokens.compactMap(tokenIndex) }
+            let batch = cases[start..<end].map { spec.modelInput($0.tokens) }
             let traces = model.forward(batch: batch, detail: onlyPredictions ? .logits : .full)
             for i in start..<end {
                 for target in cases[i].targets {
-                    out.append(TargetEvaluator(spec: spec, trace: traces[i - start], offset: bosPrefix.count).evaluate(target, caseIndex: i))
+                    out.append(TargetEvaluator(spec: spec, trace: traces[i - start], offset: spec.bosPrefix.count).evaluate(target, caseIndex: i))
                 }
             }
             start = end
         }
         return out
     }
-
-    /// The BOS token index to prepend, if the exercise has one.
-    package var bosPrefix: [Int] { spec.bos == nil ? [] : [spec.vocab.count] }
-
-    /// The index of a student token in `W_E`'s rows.
-    public func tokenIndex(_ token: String) -> Int? { spec.vocab.firstIndex(of: token) }
 
     /// A failing family's prediction counterexample, shortened when the family has a labelling rule.
     private func minimized(_ result: FamilyResult, family: ExerciseSpec.Family, model: Transformer) -> FamilyResult {
@@ -188,10 +183,14 @@ public struct Grader: Sendable {
 
     private func counterexample(_ r: TargetResult, cases: [GradingCase]) -> Counterexample {
         let sequence = cases.indices.contains(r.caseIndex) ? cases[r.caseIndex].tokens : []
-        switch r.target {
-        case .predict(let p, let id) where p < 0:
-            // Circuit checks and questions carry no sequence; `id` is the check's or question's id.
+        let target: Target
+        switch r.item {
+        case .check(let id), .question(let id):
+            // Circuit checks and questions carry no sequence.
             return Counterexample(sequence: [], position: nil, what: "check \(id)", expected: r.expected, found: r.found, margin: r.margin)
+        case .target(let t): target = t
+        }
+        switch target {
         case .predict(let p, _):
             return .prediction(sequence, at: p, expected: r.expected, found: r.found, margin: r.margin)
         case .attention(let head, let q, _, _, _, _):

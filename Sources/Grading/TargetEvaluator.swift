@@ -23,7 +23,7 @@ package struct TargetEvaluator {
     private func predict(_ p: Int, _ expected: String, _ target: Target, _ caseIndex: Int) -> TargetResult {
         let row = trace.logits.values[((p + offset) * trace.logits.columns)..<((p + offset + 1) * trace.logits.columns)]
         let (margin, found) = PredictionScorer(outputs: spec.outputs).score(row, expected: expected)
-        return TargetResult(caseIndex: caseIndex, target: target, correct: margin > 0, margin: margin, expected: expected, found: found)
+        return TargetResult(caseIndex: caseIndex, item: .target(target), correct: margin > 0, margin: margin, expected: expected, found: found)
     }
 
     /// The argmax output (see `PredictionScorer.prediction`).
@@ -38,7 +38,7 @@ package struct TargetEvaluator {
         let expected = demand.describe(on: Self.positions(keys))
         guard head.layer < trace.patterns.count, head.head < trace.patterns[head.layer].count else {
             return TargetResult(
-                caseIndex: caseIndex, target: target, correct: false, margin: -1, expected: expected,
+                caseIndex: caseIndex, item: .target(target), correct: false, margin: -1, expected: expected,
                 found: "the submission has no head \(head)")
         }
         let pattern = trace.patterns[head.layer][head.head]
@@ -47,7 +47,7 @@ package struct TargetEvaluator {
         let mass = allowed.reduce(0.0) { $0 + (row.indices.contains($1 + row.startIndex) ? row[$1 + row.startIndex] : 0) }
         let top = row.indices.max { row[$0] < row[$1] }.map { $0 - row.startIndex - offset } ?? 0
         let found = "mass \(NumberText.rounded(mass)) on \(Self.positions(keys)), max weight \(NumberText.rounded(row.max() ?? 0)) at \(Self.position(top))"
-        return TargetResult(caseIndex: caseIndex, target: target, correct: margin > 0, margin: margin, expected: expected, found: found)
+        return TargetResult(caseIndex: caseIndex, item: .target(target), correct: margin > 0, margin: margin, expected: expected, found: found)
     }
 
     private func residual(
@@ -59,7 +59,7 @@ package struct TargetEvaluator {
         let error = zip(values, expected).reduce(0.0) { max($0, abs($1.0 - $1.1)) }
         let margin = Margin.residual(error: error, tolerance: tolerance)
         return TargetResult(
-            caseIndex: caseIndex, target: target, correct: error <= tolerance, margin: margin,
+            caseIndex: caseIndex, item: .target(target), correct: error <= tolerance, margin: margin,
             expected: "[\(expected.map(NumberText.rounded).joined(separator: ", "))] ± \(NumberText.rounded(tolerance))",
             found: "[\(values.map(NumberText.rounded).joined(separator: ", "))]")
     }

@@ -49,10 +49,9 @@ public struct Explanation: Sendable {
 
     /// Runs `tokens` through `model` and collects the views.
     public init(spec: ExerciseSpec, model: Transformer, tokens: [String]) {
-        let grader = Grader(spec: spec)
-        let input = grader.bosPrefix + tokens.compactMap(grader.tokenIndex)
+        let input = spec.modelInput(tokens)
         let trace = model.forward(input)
-        let offset = grader.bosPrefix.count
+        let offset = spec.bosPrefix.count
         let labels = (0..<input.count).map { $0 < offset ? "BOS" : String($0 - offset) }
         let expected = spec.defaultRule.map { $0.labels(tokens) }
         exercise = spec.id

@@ -8,16 +8,15 @@ import Grading
 /// counterexample run through `Explanation` (an attention heatmap per head, the logits), and the heads' QK and
 /// OV circuits as heatmaps with their composition scores. Inline CSS only: no scripts, fonts or network.
 ///
-/// The grade reports carry no weights, so each graded submission is loaded again (same file, same exercise
-/// choice) to draw its heatmaps; one that no longer loads keeps its table and says so.
+/// Everything is drawn from the grade reports, which carry the model they graded (`GradeReport.subject`):
+/// nothing is loaded or built again.
 public enum HTMLReport {
-    /// The page for `outcomes`, graded against `catalog` (`exercise` as given to `check --exercise`).
-    public static func render(_ outcomes: [GradingSession.Outcome], catalog: ExerciseCatalog, exercise: String?) -> String {
-        let session = GradingSession(catalog: catalog, seed: Grader.publicSeed, exercise: exercise)
+    /// The page for `outcomes`.
+    public static func render(_ outcomes: [GradingSession.Outcome]) -> String {
         var body = "<h1>circuit-grader report</h1>\n<p class=\"meta\">\(plural(outcomes.count, "submission")), circuit-grader \(graderVersion)</p>\n"
         for (i, outcome) in outcomes.enumerated() {
             switch outcome {
-            case .graded(let r): body += section(r, id: "s\(i + 1)", session: session)
+            case .graded(let r): body += section(r, id: "s\(i + 1)")
             case .error(let e, _):
                 body +=
                     "<section class=\"submission\"><h2>\(MarkupText.escape(e.file)) <span class=\"verdict error\">could not be graded</span></h2><p>\(MarkupText.escape(e.description))</p></section>\n"
@@ -28,31 +27,24 @@ public enum HTMLReport {
     }
 
     /// One submission; `id` anchors its section and its circuits (`id-circuits`).
-    private static func section(_ r: GradeReport, id: String, session: GradingSession) -> String {
-        "<section class=\"submission\" id=\"\(id)\">" + header(r) + familyTable(r) + visuals(r, id: id, session: session) + "</section>\n"
+    private static func section(_ r: GradeReport, id: String) -> String {
+        "<section class=\"submission\" id=\"\(id)\">" + header(r) + familyTable(r) + visuals(r, id: id) + "</section>\n"
     }
 
     private static func header(_ r: GradeReport) -> String {
         let verdict = r.passed ? ("pass", "passed") : ("fail", "failed")
         var out = "<h2>\(MarkupText.escape(r.file)): \(MarkupText.escape(r.exercise)) <span class=\"verdict \(verdict.0)\">\(verdict.1)</span> "
         out += "<span class=\"score\">\(NumberText.rounded(r.score))/\(NumberText.rounded(r.maxScore))</span></h2>\n"
-        out += "<p class=\"meta\">\(MarkupText.escape(r.title)) · seed \(r.seed) · spec \(MarkupText.escape(r.specHash))</p>\n"
+        out += "<p class=\"meta\">\(MarkupText.escape(r.title)) · \(r.seedForStudents) · spec \(MarkupText.escape(r.specHash))</p>\n"
         if let reason = r.exploratory { out += "<p class=\"exploratory\">exploratory: \(MarkupText.escape(reason))</p>\n" }
         return out
     }
 
-    /// The counterexamples and circuits, from the submission loaded again.
-    private static func visuals(_ r: GradeReport, id: String, session: GradingSession) -> String {
-        do {
-            let submission = try SubmissionLoader.load(r.file)
-            let spec = try session.resolveSpec(submission, path: r.file)
-            let model = try ModelBuilder.build(submission, spec: spec)
-            return counterexamples(r, spec: spec, model: model)
-                + "<h3 id=\"\(id)-circuits\">Circuits</h3>\n" + circuits(CircuitAnalysis(spec: spec, model: model))
-        } catch {
-            let reason = (error as? GraderError)?.description ?? "\(error)"
-            return "<p class=\"error\">the heatmaps are missing: the submission could not be loaded again (\(MarkupText.escape(reason)))</p>\n"
-        }
+    /// The counterexamples and circuits of the model the report graded.
+    private static func visuals(_ r: GradeReport, id: String) -> String {
+        guard let subject = r.subject else { return "" }
+        return counterexamples(r, spec: subject.spec, model: subject.model)
+            + "<h3 id=\"\(id)-circuits\">Circuits</h3>\n" + circuits(CircuitAnalysis(spec: subject.spec, model: subject.model))
     }
 
     private static func familyTable(_ r: GradeReport) -> String {

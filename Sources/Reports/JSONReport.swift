@@ -17,7 +17,7 @@ public enum JSONReport {
             ("status", .string(r.passed ? "passed" : "failed")),
             ("exploratory_reason", r.exploratory.map(JSONValue.string) ?? .null),
             ("score", .number(r.score)), ("max_score", .number(r.maxScore)),
-            ("seed", .string(String(r.seed))), ("spec_hash", .string(r.specHash)), ("grader_version", .string(r.graderVersion)),
+            ("seed", r.disclosedSeed.map { .string(String($0)) } ?? .null), ("spec_hash", .string(r.specHash)), ("grader_version", .string(r.graderVersion)),
             ("families", .array(r.families.map(family))),
             ("verdicts", .array(r.verdicts.map(verdict))),
             (

@@ -35,7 +35,7 @@ public enum JUnitReport {
                     body += "    </testcase>\n"
                 }
                 let fixed: [(String, String)] = [
-                    ("seed", String(r.seed)), ("spec_hash", r.specHash), ("grader_version", r.graderVersion),
+                    ("seed", r.disclosedSeed.map(String.init) ?? "not shown"), ("spec_hash", r.specHash), ("grader_version", r.graderVersion),
                     ("score", NumberText.rounded(r.score)), ("max_score", NumberText.rounded(r.maxScore)),
                 ]
                 let verdicts: [(String, String)] = r.verdicts.enumerated().map { i, v in (i == 0 ? "verdict" : "verdict_\(i + 1)", v.summary) }

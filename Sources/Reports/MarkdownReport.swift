@@ -20,7 +20,7 @@ public enum MarkdownReport {
                     out +=
                         "| \(cell(f.title)) | \(f.passed ? "pass" : "**fail**") | \(f.correct)/\(f.total) | \(f.worstMargin.map(NumberText.rounded) ?? "–") | \(cell(ce)) |\n"
                 }
-                out += "\n<sub>seed \(r.seed), spec \(r.specHash), circuit-grader \(r.graderVersion)</sub>\n\n"
+                out += "\n<sub>\(r.seedForStudents), spec \(r.specHash), circuit-grader \(r.graderVersion)</sub>\n\n"
             case .error(let e, _):
                 out += "### \(cell(e.file)): ⚠️ could not be graded\n\n\(cell(e.description))\n\n"
             }

@@ -98,7 +98,7 @@ package enum BenchCommand {
     private static func forward(_ subject: Subject, root: String, _ c: Context, peak: Double, failed: inout Bool) throws -> JSONValue {
         let spec = subject.spec
         var random = SeededRandom(seed: Grader.publicSeed, stream: "bench/forward")
-        let bos = Grader(spec: spec).bosPrefix
+        let bos = spec.bosPrefix
         let batch = (0..<batchSize).map { _ in
             bos + (0..<random.int(in: 1...spec.maxSequenceLength)).map { _ in random.int(in: 0...(spec.vocab.count - 1)) }
         }

@@ -437,10 +437,10 @@ struct DeadlineTests {
         let cases = Array(repeating: one, count: 3 * Grader.chunk / max(1, one.count) + 1).flatMap { $0 }
         #expect(cases.count > 2 * Grader.chunk)
         let chunked = try #require(grader.evaluate(cases, on: model, deadline: .distantFuture))
-        let traces = model.forward(batch: cases.map { grader.bosPrefix + $0.tokens.compactMap(grader.tokenIndex) })
+        let traces = model.forward(batch: cases.map { spec.modelInput($0.tokens) })
         var whole: [TargetResult] = []
         for (i, c) in cases.enumerated() {
-            for t in c.targets { whole.append(TargetEvaluator(spec: spec, trace: traces[i], offset: grader.bosPrefix.count).evaluate(t, caseIndex: i)) }
+            for t in c.targets { whole.append(TargetEvaluator(spec: spec, trace: traces[i], offset: spec.bosPrefix.count).evaluate(t, caseIndex: i)) }
         }
         #expect(chunked == whole)
         #expect(grader.evaluate(cases, on: model, deadline: .distantPast) == nil)

@@ -97,7 +97,7 @@ private func graderReference(_ spec: ExerciseSpec, _ model: Transformer, maxLeng
     var worst = Double.infinity
     for r in results {
         positions += 1
-        guard !r.correct, case .predict(let p, let expected) = r.target else {
+        guard !r.correct, case .target(.predict(let p, let expected)) = r.item else {
             worst = min(worst, r.margin ?? .nan)
             continue
         }

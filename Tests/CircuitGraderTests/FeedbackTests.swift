@@ -177,7 +177,7 @@ struct FeedbackTests {
 
     @Test func htmlReportIsSelfContained() throws {
         let outcome = GradingSession(catalog: try repoCatalog(), seed: Grader.publicSeed, exercise: nil).grade(induction)
-        let html = HTMLReport.render([outcome], catalog: try repoCatalog(), exercise: nil)
+        let html = HTMLReport.render([outcome])
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         for forbidden in ["http://", "https://", "<script src", "<link", "@import", "url("] {
             #expect(!html.contains(forbidden), "found \(forbidden)")
@@ -187,10 +187,52 @@ struct FeedbackTests {
 
     @Test func htmlReportKeepsUnreadableSubmissionsAsErrors() throws {
         let html = HTMLReport.render(
-            [.error(GraderError(file: "x<y>.json", "no such file or folder"), exercise: nil)],
-            catalog: try repoCatalog(), exercise: nil)
+            [.error(GraderError(file: "x<y>.json", "no such file or folder"), exercise: nil)])
         #expect(html.contains("x&lt;y&gt;.json"))
         #expect(html.contains("could not be graded"))
+    }
+
+    @Test("the HTML report draws from the grade result: the submission's file is not read again")
+    func htmlReportRendersFromResults() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("html-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("induction.json").path
+        try FileManager.default.copyItem(atPath: induction, toPath: copy)
+        let outcome = GradingSession(catalog: try repoCatalog(), seed: Grader.publicSeed, exercise: nil).grade(copy)
+        try FileManager.default.removeItem(atPath: copy)
+        let html = HTMLReport.render([outcome])
+        #expect(html.contains("title=\"L1H0 query"))  // the heatmaps, drawn from the graded model
+        #expect(html.contains("id=\"s1-circuits\""))
+        #expect(!html.contains("could not be loaded"))
+    }
+
+    @Test("a non-public seed appears in no student-facing format, and the gradebook keeps it")
+    func seedRedactionIsOnePolicy() throws {
+        let secret: UInt64 = 987_654_321_012
+        let session = GradingSession(catalog: try repoCatalog(), seed: secret, exercise: nil, domain: .familiesOnly)
+        let outcome = session.grade(repoPath("submissions/examples/current-token-nopos-no-default.json"))
+        guard case .graded(let report) = outcome else { Issue.record("not graded: \(outcome)"); return }
+        #expect(report.disclosedSeed == nil && report.seed == secret)
+        let rendered: [(String, String)] = [
+            ("text", TextReport.render(report, colour: false)),
+            ("json", JSONWriter.write(JSONReport.value(report))),
+            ("junit", JUnitReport.render([outcome])),
+            ("markdown", MarkdownReport.render([outcome])),
+            ("html", HTMLReport.render([outcome])),
+            ("gradescope", JSONWriter.write(GradescopeReport.results([outcome], executionTime: 1))),
+        ]
+        for (format, text) in rendered {
+            #expect(!text.contains(String(secret)), "\(format) shows the non-public seed")
+        }
+        #expect(rendered.filter { ["text", "markdown", "html"].contains($0.0) }.allSatisfy { $0.1.contains("a non-public seed, not shown") })
+        let book = Gradebook(rows: [BatchGrader.Row(student: "s", outcome: outcome, model: nil)], flags: [], seed: secret)
+        #expect(book.csv.contains(String(secret)))
+        // The public seed is shown, in the same formats.
+        let open = GradingSession(catalog: try repoCatalog(), seed: Grader.publicSeed, exercise: nil, domain: .familiesOnly)
+        guard case .graded(let shown) = open.grade(repoPath("submissions/examples/current-token-nopos-no-default.json")) else { return }
+        #expect(shown.disclosedSeed == Grader.publicSeed)
+        #expect(JUnitReport.render([.graded(shown)]).contains("value=\"\(Grader.publicSeed)\""))
     }
 
     // MARK: init
