@@ -56,9 +56,9 @@ extension Gradebook {
         let columns = assignments
         var lines = [(["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] + columns).map(Self.csvField).joined(separator: ",")]
         lines.append(
-            (["Points Possible", "", "", "", ""] + columns.map { pointsPossible($0).map(JSONWriter.number) ?? "" }).map(Self.csvField).joined(separator: ","))
+            (["Points Possible", "", "", "", ""] + columns.map { pointsPossible($0).map(NumberText.exact) ?? "" }).map(Self.csvField).joined(separator: ","))
         for (student, scores) in bestScores {
-            let cells = [student, "", "", student, ""] + columns.map { scores[$0].map(JSONWriter.number) ?? "" }
+            let cells = [student, "", "", student, ""] + columns.map { scores[$0].map(NumberText.exact) ?? "" }
             lines.append(cells.map(Self.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -69,7 +69,7 @@ extension Gradebook {
         let columns = assignments
         var lines = [(["Username"] + columns).map(Self.csvField).joined(separator: ",")]
         for (student, scores) in bestScores {
-            lines.append(([student] + columns.map { scores[$0].map(JSONWriter.number) ?? "" }).map(Self.csvField).joined(separator: ","))
+            lines.append(([student] + columns.map { scores[$0].map(NumberText.exact) ?? "" }).map(Self.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -82,13 +82,13 @@ public struct Gradebook: Sendable {
             case .graded(let r):
                 let byID = Dictionary(r.families.map { ("\(r.exercise)#\($0.id)", $0) }, uniquingKeysWith: { a, _ in a })
                 cells = [row.student, r.file, r.exercise, Self.variant(r.exercise)].map(text)
-                cells += [JSONWriter.number(r.score), JSONWriter.number(r.maxScore), Self.status(r)].map(Self.csvField)
+                cells += [NumberText.exact(r.score), NumberText.exact(r.maxScore), Self.status(r)].map(Self.csvField)
                 for f in families {
-                    cells += [byID[f].map { JSONWriter.number($0.accuracy) } ?? "", byID[f]?.worstMargin.map(JSONWriter.number) ?? ""].map(Self.csvField)
+                    cells += [byID[f].map { NumberText.exact($0.accuracy) } ?? "", byID[f]?.worstMargin.map(NumberText.exact) ?? ""].map(Self.csvField)
                 }
                 cells += ["", String(r.seed), r.specHash, r.graderVersion].map(Self.csvField) + [text(files[row.student] ?? "")]
             case .error(let e, let exercise):
-                let outOf = exercise.flatMap { maxScores[$0] }.map(JSONWriter.number) ?? ""
+                let outOf = exercise.flatMap { maxScores[$0] }.map(NumberText.exact) ?? ""
                 cells = [row.student, e.file, exercise ?? "", exercise.map(Self.variant) ?? ""].map(text) + ["0", outOf, "error"]
                 cells += Array(repeating: "", count: 2 * families.count)
                 cells += [text(e.description)] + [String(seed), "", graderVersion].map(Self.csvField) + [text(files[row.student] ?? "")]
@@ -148,7 +148,7 @@ public struct Gradebook: Sendable {
                 (
                     "score_histogram",
                     .obj(
-                        Dictionary(grouping: sorted, by: { $0 }).sorted { $0.key < $1.key }.map { (JSONWriter.number($0.key), .number(Double($0.value.count))) }
+                        Dictionary(grouping: sorted, by: { $0 }).sorted { $0.key < $1.key }.map { (NumberText.exact($0.key), .number(Double($0.value.count))) }
                     )
                 ),
                 ("most_common_failing_family", commonFailure.map { .obj([("id", .string($0.id)), ("failed", .number(Double($0.count)))]) } ?? .null),
@@ -195,9 +195,9 @@ public struct Gradebook: Sendable {
             "| exercise | submissions | passed | errors | min | median | max | most common failing family |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
         for s in summaries {
             let sorted = s.scores.sorted()
-            let median = Self.median(sorted).map(JSONWriter.number) ?? ""
+            let median = Self.median(sorted).map(NumberText.exact) ?? ""
             out +=
-                "| \(SafeText.markdown(s.exercise)) | \(s.submissions) | \(s.passed) | \(s.errors) | \(sorted.first.map(JSONWriter.number) ?? "") | \(median) | \(sorted.last.map(JSONWriter.number) ?? "") | \(s.commonFailure.map { "\(SafeText.markdown($0.id)) (\($0.count))" } ?? "") |\n"
+                "| \(SafeText.markdown(s.exercise)) | \(s.submissions) | \(s.passed) | \(s.errors) | \(sorted.first.map(NumberText.exact) ?? "") | \(median) | \(sorted.last.map(NumberText.exact) ?? "") | \(s.commonFailure.map { "\(SafeText.markdown($0.id)) (\($0.count))" } ?? "") |\n"
         }
         if !flags.isEmpty {
             out += "\n## Similar submissions (to look at; grades unchanged)\n\n"

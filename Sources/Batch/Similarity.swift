@@ -91,7 +91,7 @@ public enum Similarity {
 
     /// Values rounded to 1e-9, as text.
     package static func key(_ cs: [Matrix]) -> String {
-        cs.map { c in c.values.map { JSONWriter.number(($0 * 1e9).rounded() / 1e9) }.joined(separator: ",") }.joined(separator: ";")
+        cs.map { c in c.values.map { NumberText.exact(($0 * 1e9).rounded() / 1e9) }.joined(separator: ",") }.joined(separator: ";")
     }
 
     /// The circuits with the scratch dims reordered by their row/column profile (sorted absolute entries of

@@ -76,7 +76,7 @@ package struct Embeddings {
             for c in 0..<fixed.columns where abs(given[r, c] - fixed[r, c]) > tol * max(1, abs(fixed[r, c])) {
                 throw GraderError(
                     file: s.file, location: name,
-                    "differs from the exercise's fixed \(name) at [\(rows[r]), \(columns[c])]: expected \(JSONWriter.number(fixed[r, c])), found \(JSONWriter.number(given[r, c])); the exercise owns this matrix, so leave it out or copy it exactly (relative tolerance \(JSONWriter.number(tol)))"
+                    "differs from the exercise's fixed \(name) at [\(rows[r]), \(columns[c])]: expected \(NumberText.exact(fixed[r, c])), found \(NumberText.exact(given[r, c])); the exercise owns this matrix, so leave it out or copy it exactly (relative tolerance \(NumberText.exact(tol)))"
                 )
             }
         }

@@ -31,10 +31,10 @@ package enum SpecLimits {
         for case let (name, m?) in matrices {
             guard let flat = m.values.firstIndex(where: { !$0.isFinite || abs($0) > InputLimits.maxAbsWeight }) else { continue }
             let value = m.values[flat]
-            let text = value.isNaN ? "NaN" : value.isInfinite ? (value < 0 ? "-infinity" : "infinity") : JSONWriter.number(value)
+            let text = value.isNaN ? "NaN" : value.isInfinite ? (value < 0 ? "-infinity" : "infinity") : NumberText.exact(value)
             throw root.error(
                 "fixed",
-                "\(name)[\(flat / max(m.columns, 1))][\(flat % max(m.columns, 1))] is \(text); fixed values must be finite and within ±\(JSONWriter.number(InputLimits.maxAbsWeight)) (check a sinusoidal alpha or amplitude)"
+                "\(name)[\(flat / max(m.columns, 1))][\(flat % max(m.columns, 1))] is \(text); fixed values must be finite and within ±\(NumberText.exact(InputLimits.maxAbsWeight)) (check a sinusoidal alpha or amplitude)"
             )
         }
     }

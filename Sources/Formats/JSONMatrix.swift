@@ -91,6 +91,6 @@ package enum JSONMatrix {
 package func checkWeight(_ x: Double, file: String, location: String) throws {
     guard x.isFinite else { throw GraderError(file: file, location: location, "found \(x); every weight must be a finite number") }
     guard abs(x) <= InputLimits.maxAbsWeight else {
-        throw GraderError(file: file, location: location, "found \(x); weights must lie within ±\(JSONWriter.number(InputLimits.maxAbsWeight))")
+        throw GraderError(file: file, location: location, "found \(x); weights must lie within ±\(NumberText.exact(InputLimits.maxAbsWeight))")
     }
 }

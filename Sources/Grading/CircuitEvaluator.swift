@@ -123,7 +123,7 @@ package enum QuestionEvaluator {
             expected = options.first ?? ""
             correct = given?.string.map { g in options.map(Question.normalized).contains(Question.normalized(g)) } ?? false
         case .number(let x, let tolerance):
-            expected = JSONWriter.number(x)
+            expected = NumberText.exact(x)
             correct = given?.number.map { abs($0 - x) <= tolerance } ?? false
         }
         let found = given.map { JSONWriter.write($0, pretty: false) } ?? "no answer"

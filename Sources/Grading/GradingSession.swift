@@ -43,7 +43,7 @@ public struct GradingSession: Sendable {
             var report: GradeReport
             if let limit = timeLimit {
                 guard let r = grader.grade(model, submission: submission, deadline: Date().addingTimeInterval(limit)) else {
-                    throw GraderError(file: path, "grading took longer than the \(JSONWriter.number(limit)) s limit per submission")
+                    throw GraderError(file: path, "grading took longer than the \(NumberText.exact(limit)) s limit per submission")
                 }
                 report = r
             } else {

@@ -69,10 +69,10 @@ public struct AttentionDemand: Equatable, Sendable {
     /// "mass ≥ 0.8 on {1, 3}, every key ≥ 0.5 of an equal share" and the like.
     package func describe(on keys: String) -> String {
         var parts: [String] = []
-        if minMass > 0 { parts.append("mass ≥ \(JSONWriter.number(minMass)) on \(keys)") }
+        if minMass > 0 { parts.append("mass ≥ \(NumberText.exact(minMass)) on \(keys)") }
         if argmax { parts.append("largest weight on \(keys)") }
         if minMass == 0 && !argmax { parts.append("some mass on \(keys)") }
-        if spread > 0 { parts.append("every key of \(keys) ≥ \(JSONWriter.number(spread)) of an equal share") }
+        if spread > 0 { parts.append("every key of \(keys) ≥ \(NumberText.exact(spread)) of an equal share") }
         return parts.joined(separator: ", ")
     }
 }

@@ -28,7 +28,7 @@ public enum SpecValidator {
                 var detail = failing.counterexample.map(\.summary) ?? ""
                 let minMargin = spec.families.first { $0.id == failing.id }?.minMargin ?? 0
                 if let m = failing.counterexample?.margin, m > 0, m < minMargin {
-                    detail += " — correct, but below the family's min_margin of \(JSONWriter.number(minMargin))"
+                    detail += " — correct, but below the family's min_margin of \(NumberText.exact(minMargin))"
                 }
                 throw GraderError(
                     file: spec.file, location: "reference",

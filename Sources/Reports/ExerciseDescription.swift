@@ -63,11 +63,11 @@ public enum ExerciseDescription {
         out += "  \(s.description)\n"
         out += "  vocab: \(s.vocab.joined(separator: " "))\(s.bos.map { "  (BOS \($0) at position 0)" } ?? "")\n"
         out += "  outputs: \(s.outputs.joined(separator: " "))\n"
-        out += "  n_ctx \(s.nCtx), positional \(s.positional.rawValue), causal \(s.causal), attention scale \(JSONWriter.number(s.attentionScale))\n"
+        out += "  n_ctx \(s.nCtx), positional \(s.positional.rawValue), causal \(s.causal), attention scale \(NumberText.exact(s.attentionScale))\n"
         out += "  limits: \(s.limits.layers) layer(s), \(s.limits.headsPerLayer) head(s) per layer\(s.limits.dHead.map { ", d_head <= \($0)" } ?? "")\n"
         out += "  residual (\(s.layout.dModel) dims): \(s.layout.names.joined(separator: " "))\n"
         for f in s.families {
-            out += "  family \(f.id) [\(kind(f.source)), \(JSONWriter.number(f.points)) pt\(f.partialCredit ? ", partial credit" : "")]: \(f.title)\n"
+            out += "  family \(f.id) [\(kind(f.source)), \(NumberText.exact(f.points)) pt\(f.partialCredit ? ", partial credit" : "")]: \(f.title)\n"
             if case .circuits(let checks) = f.source {
                 for c in checks { out += "    check \(c.id): \(c.product.map(\.description).joined(separator: " · "))\(c.restriction)\n" }
             }

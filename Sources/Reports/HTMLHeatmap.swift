@@ -59,7 +59,7 @@ public enum HTMLHeatmap {
     package static func attentionCell(_ w: Double, title: String) -> String {
         let bucket = Int((min(max(w, 0), 1) * 10).rounded())
         let shown = w >= 0.995 ? "1" : String(format: "%.2f", w).replacingOccurrences(of: "0.", with: ".")
-        return "<td class=\"a\(bucket)\" title=\"\(MarkupText.escape(title)): \(NumberText.rounded(w))\" data-v=\"\(JSONWriter.number(w))\">\(shown)</td>"
+        return "<td class=\"a\(bucket)\" title=\"\(MarkupText.escape(title)): \(NumberText.rounded(w))\" data-v=\"\(NumberText.exact(w))\">\(shown)</td>"
     }
 
     /// One circuit entry: shade by its size relative to `scale`, blank when zero.
@@ -67,6 +67,6 @@ public enum HTMLHeatmap {
         let bucket = scale > 0 ? Int((min(abs(x) / scale, 1) * 10).rounded()) : 0
         let shade = x == 0 || bucket == 0 ? "" : " class=\"\(x > 0 ? "p" : "n")\(bucket)\""
         let shown = x == 0 ? "" : NumberText.rounded(x)
-        return "<td\(shade) title=\"\(MarkupText.escape(title)): \(NumberText.rounded(x))\" data-v=\"\(JSONWriter.number(x))\">\(shown)</td>"
+        return "<td\(shade) title=\"\(MarkupText.escape(title)): \(NumberText.rounded(x))\" data-v=\"\(NumberText.exact(x))\">\(shown)</td>"
     }
 }

@@ -95,7 +95,7 @@ public enum HTMLReport {
         for p in e.positions {
             let mark = p.expected.map { $0 == p.prediction ? "pass" : "fail" } ?? ""
             out += "<tr><th>\(MarkupText.escape(p.label == p.token ? p.label : "\(p.label) \(p.token)"))</th>"
-            out += p.logits.map { "<td data-v=\"\(JSONWriter.number($0.1))\">\(NumberText.rounded($0.1))</td>" }.joined()
+            out += p.logits.map { "<td data-v=\"\(NumberText.exact($0.1))\">\(NumberText.rounded($0.1))</td>" }.joined()
             out += "<td class=\"\(mark)\">\(MarkupText.escape(p.prediction))</td><td>\(MarkupText.escape(p.expected ?? "–"))</td></tr>\n"
         }
         return out + "</table>\n"

@@ -60,7 +60,7 @@ extension SubmissionTemplate {
         var out = "# \(comment)\n" + (corner + columns).joined(separator: ",") + "\n"
         for r in 0..<m.rows {
             let label = rows.map { [$0[r]] } ?? []
-            out += (label + m.row(r).map(JSONWriter.number)).joined(separator: ",") + "\n"
+            out += (label + m.row(r).map(NumberText.exact)).joined(separator: ",") + "\n"
         }
         return out
     }

@@ -30,7 +30,7 @@ extension SubmissionTemplate {
             scale = "1 / math.sqrt(D_HEAD)"
             scaleNote = "# attn_scale left at TransformerLens's default sqrt(d_head): the exercise scales by 1/sqrt(d_head)"
         } else {
-            scale = JSONWriter.number(spec.attentionScale)
+            scale = NumberText.exact(spec.attentionScale)
             scaleNote = "attn_scale=1 / SCALE,  # TransformerLens divides the scores by attn_scale"
         }
         let example = residual.first(where: { $0.hasPrefix("tok:") }) ?? residual[0]
@@ -61,7 +61,7 @@ extension SubmissionTemplate {
             W_E = \#(pythonMatrix(spec.wE))
             W_pos = \#(spec.wPos.map(pythonMatrix) ?? "None")  # None: the exercise has no positions, W_pos stays zero
             W_U = \#(pythonMatrix(spec.wU))
-            b_U = \#(pythonList(spec.bU.map(JSONWriter.number)))
+            b_U = \#(pythonList(spec.bU.map(NumberText.exact)))
 
 
             def dim(name):
@@ -192,6 +192,6 @@ extension SubmissionTemplate {
     private func pythonList(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
 
     private func pythonMatrix(_ m: Matrix) -> String {
-        pythonList((0..<m.rows).map { r in pythonList((0..<m.columns).map { JSONWriter.number(m[r, $0]) }) })
+        pythonList((0..<m.rows).map { r in pythonList((0..<m.columns).map { NumberText.exact(m[r, $0]) }) })
     }
 }
