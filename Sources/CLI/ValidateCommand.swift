@@ -14,7 +14,7 @@ package enum ValidateCommand {
         var status = ExitStatus.success
         for path in c.args.positional {
             do {
-                let spec = try AttentionScale.parseSpec(try SubmissionLoader.readFile(path), file: path)
+                let spec = try SpecParser.parse(try SubmissionLoader.readFile(path), file: path)
                 let note = try SpecValidator.validate(spec, root: c.args.options["root"] ?? ".")
                 c.output.out("\(path): ok: \(spec.id): \(note)\n")
             } catch let error as GraderError {

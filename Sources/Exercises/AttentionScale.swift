@@ -5,25 +5,13 @@ import Formats
 /// `attention_scale: "1/sqrt(d_head)"` follows the graded model's own `d_head`, as TransformerLens's
 /// `attn_scale = sqrt(d_head)` does, not the exercise's bound on it.
 ///
-/// `SpecParser` turns the rule into a number from `limits.d_head`; `parseSpec` marks the spec so
+/// `SpecParser` turns the rule into a number from `limits.d_head` and marks the spec
+/// (`attentionScaleFollowsDHead`) so
 /// `ModelBuilder` can use the model's width instead (the number stays for heads given as circuits, which
 /// have no `d_head`).
 package enum AttentionScale {
     /// The text of the rule in a spec.
     package static let inverseSqrtDHead = "1/sqrt(d_head)"
-
-    /// The spec in `bytes`, parsed by `SpecParser` and marked when its scale follows the model's d_head.
-    package static func parseSpec(_ bytes: [UInt8], file: String) throws -> ExerciseSpec {
-        var spec = try SpecParser.parse(bytes, file: file)
-        spec.attentionScaleFollowsDHead = followsDHead(specBytes: bytes, file: file)
-        return spec
-    }
-
-    /// Whether the spec in `bytes` writes its attention scale as `1/sqrt(d_head)`.
-    package static func followsDHead(specBytes bytes: [UInt8], file: String) -> Bool {
-        guard let root = try? JSONParser.parse(bytes, file: file).object else { return false }
-        return root["attention_scale"]?.string == inverseSqrtDHead
-    }
 
     /// The scale for `heads`: `1/sqrt(d_head)` of their shared width when the spec follows `d_head` and every
     /// head is factored, else the spec's number. Heads of different widths are refused (TransformerLens

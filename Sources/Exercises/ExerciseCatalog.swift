@@ -26,7 +26,7 @@ public struct ExerciseCatalog: Sendable {
         for relative in files {
             let path = (root as NSString).appendingPathComponent(relative)
             do {
-                let spec = try AttentionScale.parseSpec(try SubmissionLoader.readFile(path), file: path)
+                let spec = try SpecParser.parse(try SubmissionLoader.readFile(path), file: path)
                 if let other = seen[spec.id] { throw GraderError(file: path, location: "id", "\"\(spec.id)\" is also the id of \(other)") }
                 seen[spec.id] = path
                 specs.append(spec)

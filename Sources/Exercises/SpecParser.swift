@@ -41,7 +41,7 @@ public enum SpecParser {
         try requireUnique(families.map(\.id), root, "families")
         try SpecLimits.check(fixed: fixed, families: families, root)
         let hash = String(format: "%016llx", fnv1a64(String(decoding: bytes, as: UTF8.self)))
-        return ExerciseSpec(
+        var spec = ExerciseSpec(
             id: try root.string("id"), exercise: try root.string("exercise"), variant: try root.string("variant"),
             title: try root.string("title"), origin: try root.string("source"), description: try root.string("description"),
             status: try parseStatus(root), vocab: vocab, bos: bos, outputs: outputs, nCtx: nCtx,
@@ -54,6 +54,8 @@ public enum SpecParser {
             proofBudget: try parseProofBudget(root), domainPoints: try parsePoints(root, "domain_points") ?? 1,
             necessaryHeads: try parseNecessaryHeads(root, limits: limits),
             file: file, specHash: hash)
+        spec.attentionScaleFollowsDHead = try root.has("attention_scale") && root.value("attention_scale").string == AttentionScale.inverseSqrtDHead
+        return spec
     }
 
     /// What the parts of a spec need to know about its frame.
@@ -114,7 +116,7 @@ public enum SpecParser {
         guard root.has("attention_scale") else { return 1 }
         let v = try root.value("attention_scale")
         if let x = v.number, x.isFinite, x > 0 { return x }
-        if v.string == "1/sqrt(d_head)", let dHead { return 1 / Double(dHead).squareRoot() }
+        if v.string == AttentionScale.inverseSqrtDHead, let dHead { return 1 / Double(dHead).squareRoot() }
         throw root.error("attention_scale", "expected a positive number, or \"1/sqrt(d_head)\" with limits.d_head set")
     }
 
