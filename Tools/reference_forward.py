@@ -9,7 +9,7 @@ Regenerate the golden file (from the package root; needs only Python 3 and NumPy
 The output is deterministic: every case draws its weights and tokens from np.random.default_rng(seed),
 and Python writes each float64 with repr (the shortest text that reads back to the same double).
 
-This file is written from the math in DESIGN.md ("The model being graded"), not from the Swift code, so
+This file is written from the math in grading.md ("The model"), not from the Swift code, so
 that the Swift tests compare two implementations. Conventions (TransformerLens, row vectors, x @ W):
 
     x[t]     = W_E[tok_t] + W_pos[t]        (W_pos only for learned / sinusoidal positions)

@@ -90,8 +90,8 @@ public struct AttentionLayer: Equatable, Sendable {
     }
 }
 
-/// An attention-only transformer with fixed semantics (see DESIGN.md, "The model being graded"; the math is
-/// `referenceForward` in ReferenceForward.swift).
+/// An attention-only transformer with fixed semantics (grading.md, "The model"; the math in
+/// Swift is `referenceForward`, ReferenceForward.swift).
 ///
 /// Shapes: `wE [dVocab, dModel]`, `wPos [nCtx, dModel]` (nil when there is no positional table),
 /// `wU [dModel, nOutputs]`, `bU [nOutputs]` (the outputs may add classes such as `none` to the vocabulary).
