@@ -2,8 +2,6 @@ import Numerics
 import Model
 import Formats
 
-
-
 /// One thing a case checks on the model's forward pass. Positions are over the student's tokens.
 public enum Target: Equatable, Sendable {
     /// The prediction at `position` must be `expected` (an output class, possibly `none`).

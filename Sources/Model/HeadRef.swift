@@ -21,4 +21,3 @@ public struct HeadRef: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "L\(layer)H\(head)" }
 }
-

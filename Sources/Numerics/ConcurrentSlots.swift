@@ -10,7 +10,6 @@ package struct DisjointSlots<Element>: @unchecked Sendable {
     package func initialize(_ i: Int, to value: Element) { (base + i).initialize(to: value) }
 }
 
-
 /// A fixed-size array that concurrent workers fill at distinct indices.
 package final class UnsafeSendableBox<Element>: @unchecked Sendable {
     private var storage: [Element?]

@@ -351,10 +351,10 @@ struct ForwardPassTests {
         func circuits(transposeQK: Bool = false, transposeOV: Bool = false) -> Transformer {
             factored.replacing(
                 layers: factored.layers.map { layer in
-                AttentionLayer(
-                    heads: layer.heads.map {
-                        AttentionHead(wQK: transposeQK ? $0.wQK.transposed : $0.wQK, wOV: transposeOV ? $0.wOV.transposed : $0.wOV)
-                    }, bO: layer.bO)
+                    AttentionLayer(
+                        heads: layer.heads.map {
+                            AttentionHead(wQK: transposeQK ? $0.wQK.transposed : $0.wQK, wOV: transposeOV ? $0.wOV.transposed : $0.wOV)
+                        }, bO: layer.bO)
                 })
         }
         let circuit = circuits()
