@@ -30,7 +30,7 @@ build() {
     local sources
     mapfile -t sources < <(find "$out/src" -name '*.swift' | sort)
     rm -f "$bin"
-    swiftc -sanitize=fuzzer,address -parse-as-library -swift-version 6 -O -g -module-name CircuitGrader \
+    swiftc -sanitize=fuzzer,address -parse-as-library -swift-version 6 -O -g -module-name CircuitGrader -package-name circuit_grader \
         "${sources[@]}" -o "$bin" 2>&1 | grep -v "Cannot export local symbol" || true
     test -x "$bin"
 }
