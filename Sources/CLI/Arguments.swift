@@ -25,7 +25,9 @@ package struct Arguments: Sendable {
 
     /// What a command line asks for: a run with these arguments, or the command's help.
     package enum Parsed: Sendable {
+        /// Run the command with these arguments.
         case run(Arguments)
+        /// Print the command's help (`-h` or `--help` was given).
         case help
     }
 
@@ -109,20 +111,18 @@ package struct Arguments: Sendable {
         }
     }
 
-    /// `check has no option --budgets (did you mean --budget?)`, or which commands take it.
+    /// `check has no option --budgets (did you mean --budget?)`, and which other commands take it if some do.
     private static func unknownOption(_ name: String, spec: CommandSpec, others: [CommandSpec]) -> UsageError {
         let shown = quotedIfOdd("--" + name)
         let owners = others.filter { $0.name != spec.name && $0.option(name) != nil }.map(\.name)
-        if !owners.isEmpty {
-            return UsageError(spec, "\(spec.name) has no option \(shown); it is an option of \(alternatives(owners, joiner: "and"))")
-        }
+        let whose = owners.isEmpty ? "" : "; it is an option of \(alternatives(owners, joiner: "and"))"
         let known = spec.options.map(\.name) + ["help"]
         let limit = max(1, name.count / 3)
         let close = known.map { ($0, editDistance(name.lowercased(), $0)) }.filter { $0.1 <= limit }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
         let prefixed = known.filter { !name.isEmpty && $0.hasPrefix(name.lowercased()) }
         let suggestions = close.isEmpty ? prefixed : close.map(\.0)
         let hint = suggestions.isEmpty ? "" : " (did you mean \(alternatives(suggestions.prefix(3).map { "--" + $0 }, joiner: "or"))?)"
-        return UsageError(spec, "\(spec.name) has no option \(shown)\(hint)")
+        return UsageError(spec, "\(spec.name) has no option \(shown)\(hint)\(whose)")
     }
 
     // MARK: Values, with their defaults and environment fallbacks

@@ -9,6 +9,7 @@ import Batch
 
 /// `check FILE...`: grade submissions, print a verdict per family; exit 0 / 1 / 2.
 package enum CheckCommand {
+    /// What the command accepts: its parser, refusals and `--help` are generated from this.
     package static let spec = CommandSpec(
         "check", summary: "grade submissions: a verdict per family, the worst counterexample, the domain check",
         positional: PositionalSpec(
@@ -21,8 +22,10 @@ package enum CheckCommand {
         ],
         exitStatus: "0 all passed, 1 some target failed, 2 an input could not be graded")
 
+    /// The declaration with the code it runs.
     package static let command = Command(spec, run: run)
 
+    /// Runs on arguments parsed against `spec`; returns the exit status.
     package static func run(_ c: Context) throws -> Int32 {
         let format = c.args.format
         let started = Date()

@@ -9,6 +9,7 @@ import Batch
 /// `circuits FILE`: every head's QK and OV circuits as labelled tables, full circuits through the embedding,
 /// composition scores and virtual heads.
 package enum CircuitsCommand {
+    /// What the command accepts: its parser, refusals and `--help` are generated from this.
     package static let spec = CommandSpec(
         "circuits", summary: "every head's QK and OV circuits as labelled tables, composition scores, virtual heads",
         positional: PositionalSpec("FILE", noun: "submission file", arity: .one, help: "the submission"),
@@ -17,8 +18,10 @@ package enum CircuitsCommand {
             CommonOptions.out("FILE", help: "write the tables to FILE instead of standard output"), CommonOptions.exercises, CommonOptions.noColor,
         ])
 
+    /// The declaration with the code it runs.
     package static let command = Command(spec, run: run)
 
+    /// Runs on arguments parsed against `spec`; returns the exit status.
     package static func run(_ c: Context) throws -> Int32 {
         let format = c.args.format
         let (submission, spec) = try c.load(try c.args.only(), catalog: try c.catalog())

@@ -49,6 +49,9 @@ public enum CommandLineTool {
                 message: "bench is its own executable: swift build -c release && .build/release/circuit-grader-bench",
                 helpCommand: "circuit-grader-bench --help")
         }
+        if name.hasPrefix("-") {
+            throw UsageError(message: "\(quoted(name)) is not a command; give the command first, then its options", helpCommand: "circuit-grader help")
+        }
         let names = commands.map(\.spec.name)
         let close = names.filter { editDistance(name.lowercased(), $0) <= max(1, name.count / 3) }
         let hint = close.isEmpty ? "" : " (did you mean \(alternatives(close))?)"

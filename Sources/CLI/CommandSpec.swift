@@ -5,6 +5,7 @@
 package struct OptionSpec: Sendable {
     /// A switch (`--prove`), or an option followed by a value (`--seed S` or `--seed=S`).
     package enum Kind: Sendable, Equatable {
+        /// Present or not, never with a value.
         case flag
         /// `placeholder` names the value in the usage line and help (`S`, `FILE`, `SECONDS`).
         case value(placeholder: String)
@@ -12,6 +13,7 @@ package struct OptionSpec: Sendable {
 
     /// The name without its dashes: `format` for `--format`.
     package var name: String
+    /// A switch or a valued option.
     package var kind: Kind
     /// The values allowed, in the order the help lists them; empty means any value.
     package var allowed: [String]
@@ -64,6 +66,7 @@ package struct PositionalSpec: Sendable {
     package var name: String
     /// What one value is, for messages: `submission file` gives "check needs at least one submission file".
     package var noun: String
+    /// How many values it takes.
     package var arity: Arity
     /// The values allowed (the bench's sections); empty means any value.
     package var allowed: [String]
@@ -102,6 +105,7 @@ package struct CommandSpec: Sendable {
     package var summary: String
     /// At most one positional declaration per command (the parser gives it every positional argument).
     package var positional: PositionalSpec?
+    /// The options, in the order the help lists them (`-h, --help` is implied).
     package var options: [OptionSpec]
     /// What the exit statuses mean for this command.
     package var exitStatus: String
@@ -124,7 +128,10 @@ package struct CommandSpec: Sendable {
 
 /// A command: its declaration and what runs once its arguments parsed.
 package struct Command: Sendable {
+    /// What it accepts.
     package var spec: CommandSpec
+    /// Runs on arguments parsed against `spec`; returns the exit status (0 success, 1 a target failed, 2 the
+    /// input could not be used) or throws, and `ErrorReport` prints the error.
     package var run: @Sendable (Context) throws -> Int32
 
     package init(_ spec: CommandSpec, run: @escaping @Sendable (Context) throws -> Int32) {

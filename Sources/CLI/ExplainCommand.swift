@@ -8,6 +8,7 @@ import Batch
 
 /// `explain FILE --sequence "A C A"`: per position, the logits, the prediction and every head's attention row.
 package enum ExplainCommand {
+    /// What the command accepts: its parser, refusals and `--help` are generated from this.
     package static let spec = CommandSpec(
         "explain", summary: "one sequence through the model: per position the logits, prediction and heads' attention",
         positional: PositionalSpec(
@@ -17,8 +18,10 @@ package enum ExplainCommand {
             CommonOptions.exercise, CommonOptions.format(["text", "json"]), CommonOptions.exercises, CommonOptions.noColor,
         ])
 
+    /// The declaration with the code it runs.
     package static let command = Command(spec, run: run)
 
+    /// Runs on arguments parsed against `spec`; returns the exit status.
     package static func run(_ c: Context) throws -> Int32 {
         let format = c.args.format
         guard let text = c.args.options["sequence"] else { throw UsageError(Self.spec, "explain needs --sequence TOKENS") }

@@ -18,6 +18,7 @@ package enum GradeCommand {
         return seconds
     }
 
+    /// What the command accepts: its parser, refusals and `--help` are generated from this.
     package static let spec = CommandSpec(
         "grade", summary: "grade a class folder in parallel into a gradebook (CSV, JSON, LMS imports, feedback)",
         positional: PositionalSpec("DIR", noun: "class folder", arity: .one, help: "the class folder: one file or folder per student"),
@@ -29,8 +30,10 @@ package enum GradeCommand {
         ],
         exitStatus: "0 the batch completed, whatever the students scored; 2 it could not start")
 
+    /// The declaration with the code it runs.
     package static let command = Command(spec, run: run)
 
+    /// Runs on arguments parsed against `spec`; returns the exit status.
     package static func run(_ c: Context) throws -> Int32 {
         let format = c.args.format
         guard let out = c.args.options["out"] else { throw UsageError(Self.spec, "grade needs --out OUT") }

@@ -12,6 +12,7 @@ import Batch
 /// with `--format transformerlens` as a Python script that builds and saves the matching TransformerLens model
 /// (`--out FILE`, default `ID.py` with `/` as `-`). Never overwrites.
 package enum InitCommand {
+    /// What the command accepts: its parser, refusals and `--help` are generated from this.
     package static let spec = CommandSpec(
         "init", summary: "a zero submission template: JSON, a folder of CSV files, or a TransformerLens script",
         positional: PositionalSpec("ID", noun: "exercise id", arity: .one, help: "the exercise, as `circuit-grader list` names it"),
@@ -23,8 +24,10 @@ package enum InitCommand {
             CommonOptions.exercises,
         ])
 
+    /// The declaration with the code it runs.
     package static let command = Command(spec, run: run)
 
+    /// Runs on arguments parsed against `spec`; returns the exit status.
     package static func run(_ c: Context) throws -> Int32 {
         let csv = c.args.flags.contains("csv")
         if csv, let given = c.args.options["format"], given != "csv" {

@@ -9,6 +9,7 @@ import Batch
 
 /// `validate SPEC...`: parse each spec, check explicit labels against its rule, and grade its reference.
 package enum ValidateCommand {
+    /// What the command accepts: its parser, refusals and `--help` are generated from this.
     package static let spec = CommandSpec(
         "validate", summary: "check exercise specs: they parse, hand labels agree with the rule, the reference passes",
         positional: PositionalSpec("SPEC", noun: "spec file", arity: .oneOrMore, help: "exercise spec files"),
@@ -18,8 +19,10 @@ package enum ValidateCommand {
         ],
         exitStatus: "0 every spec is valid, 2 some spec is not (each is named on standard error)")
 
+    /// The declaration with the code it runs.
     package static let command = Command(spec, run: run)
 
+    /// Runs on arguments parsed against `spec`; returns the exit status.
     package static func run(_ c: Context) throws -> Int32 {
         var status = ExitStatus.success
         for path in c.args.positional {

@@ -44,6 +44,11 @@ struct CommandLineTests {
             id: "an option of other commands says whose it is", arguments: ["list", "--budget", "5"], status: 2,
             err: "error: list has no option --budget; it is an option of check and grade; see `circuit-grader list --help`\n"),
         CommandLineCase(
+            id: "a near miss is suggested and its owners named", arguments: ["list", "--exercise", "x"], status: 2,
+            err:
+                "error: list has no option --exercise (did you mean --exercises?); it is an option of check, explain, circuits and grade; see `circuit-grader list --help`\n"
+        ),
+        CommandLineCase(
             id: "an option nobody has and nothing is close to", arguments: ["check", "x.json", "--colour"], status: 2,
             err: "error: check has no option --colour; see `circuit-grader check --help`\n"),
         CommandLineCase(
@@ -100,6 +105,9 @@ struct CommandLineTests {
         CommandLineCase(
             id: "an unknown command suggests the closest", arguments: ["grde"], status: 2,
             err: "error: unknown command \"grde\" (did you mean grade?); see `circuit-grader help`\n"),
+        CommandLineCase(
+            id: "an option before the command", arguments: ["--no-color", "check", "x.json"], status: 2,
+            err: "error: \"--no-color\" is not a command; give the command first, then its options; see `circuit-grader help`\n"),
         CommandLineCase(
             id: "help for an unknown command", arguments: ["help", "chek"], status: 2,
             err: "error: unknown command \"chek\" (did you mean check?); see `circuit-grader help`\n"),
