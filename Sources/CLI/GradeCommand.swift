@@ -9,9 +9,12 @@ import Batch
 
 /// `grade DIR --out OUT`: grade a class folder in parallel and write a gradebook; exit 0 when the batch completed.
 package enum GradeCommand {
-    /// `--limit SECONDS`: a positive number of seconds (default 60).
+    /// Seconds a submission may take when `--limit` is not given.
+    package static let defaultTimeLimit = 60
+
+    /// `--limit SECONDS`: a positive number of seconds (default `defaultTimeLimit`).
     package static func timeLimit(_ text: String?) throws -> Double {
-        guard let text else { return 60 }
+        guard let text else { return Double(defaultTimeLimit) }
         guard let seconds = Double(text), seconds.isFinite, seconds > 0, seconds <= 86_400 else {
             throw GraderError(file: "", "--limit needs a number of seconds above 0 (at most 86400), found \"\(text)\"")
         }
@@ -25,7 +28,9 @@ package enum GradeCommand {
         options: [
             CommonOptions.out("OUT", required: true, help: "the folder for the gradebook, outside DIR"),
             CommonOptions.exercise, CommonOptions.seed,
-            OptionSpec("limit", .value(placeholder: "SECONDS"), default: "60", help: "seconds one submission may take before it becomes an error row"),
+            OptionSpec(
+                "limit", .value(placeholder: "SECONDS"), default: String(defaultTimeLimit),
+                help: "seconds one submission may take before it becomes an error row"),
             CommonOptions.format(["text", "json"]), CommonOptions.budget, CommonOptions.proofBudget, CommonOptions.prove, CommonOptions.exercises,
         ],
         exitStatus: "0 the batch completed, whatever the students scored; 2 it could not start")

@@ -373,9 +373,10 @@ struct CommandLineTests {
 
 /// The built executable, run as a user runs it: exit status, standard output and standard error.
 struct BuiltBinaryTests {
-    func run(_ arguments: [String]) throws -> ShellResult {
+    func run(_ arguments: [String], executable: String = "circuit-grader") throws -> ShellResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try builtBinary())
+        let binary = try builtBinary()
+        process.executableURL = URL(fileURLWithPath: (binary as NSString).deletingLastPathComponent).appendingPathComponent(executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: repoRoot)
         process.environment = ["PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"]
@@ -411,6 +412,23 @@ struct BuiltBinaryTests {
         let format = try run(["validate", "exercises/current-token/nopos.json", "--format", "xml"])
         #expect(format.status == 2)
         #expect(format.err == "error: --format \"xml\" is not available for validate; use text; see `circuit-grader validate --help`\n")
+    }
+
+    /// The bench's arguments are refused before anything is timed.
+    @Test func theBenchDeclaresItsSectionsAndOptions() throws {
+        let help = try run(["--help"], executable: "circuit-grader-bench")
+        #expect(help.status == 0)
+        #expect(help.out.hasPrefix("usage: circuit-grader-bench [SECTION...] [options]\n"))
+        #expect(help.out.contains("\n  --root DIR                the folder the exercises' reference paths are relative to (default: .)\n"))
+        let section = try run(["forward", "forwrd"], executable: "circuit-grader-bench")
+        #expect(section.status == 2)
+        #expect(section.out.isEmpty)
+        #expect(
+            section.err
+                == "error: bench has no section \"forwrd\"; use forward, exhaustive, walk, scaling, check, proof or small; see `circuit-grader-bench --help`\n")
+        let option = try run(["--seed", "3"], executable: "circuit-grader-bench")
+        #expect(option.status == 2)
+        #expect(option.err == "error: bench has no option --seed; see `circuit-grader-bench --help`\n")
     }
 
     @Test func checkRunsWithTheExitStatusesItDocuments() throws {
