@@ -9,11 +9,27 @@ import Batch
 
 /// `check FILE...`: grade submissions, print a verdict per family; exit 0 / 1 / 2.
 package enum CheckCommand {
+    /// What the command accepts: its parser, refusals and `--help` are generated from this.
+    package static let spec = CommandSpec(
+        "check", summary: "grade submissions: a verdict per family, the worst counterexample, the domain check",
+        positional: PositionalSpec(
+            "FILE", noun: "submission file", arity: .oneOrMore, help: "submissions: JSON, .npz, .safetensors, or a folder of CSV or .npy files"),
+        options: [
+            CommonOptions.exercise, CommonOptions.seed,
+            CommonOptions.format(["text", "json", "junit", "markdown", "gradescope", "html"]),
+            CommonOptions.out("FILE", help: "write the report to FILE, not standard output (text without colour)"),
+            CommonOptions.budget, CommonOptions.proofBudget, CommonOptions.prove, CommonOptions.exercises, CommonOptions.noColor,
+        ],
+        exitStatus: "0 all passed, 1 some target failed, 2 an input could not be graded")
+
+    /// The declaration with the code it runs.
+    package static let command = Command(spec, run: run)
+
+    /// Runs on arguments parsed against `spec`; returns the exit status.
     package static func run(_ c: Context) throws -> Int32 {
-        let format = try c.args.format(["text", "json", "junit", "markdown", "gradescope", "html"])
-        guard !c.args.positional.isEmpty else { throw GraderError(file: "", "check needs at least one submission file") }
+        let format = c.args.format
         let started = Date()
-        let seed = try c.args.seed(environment: c.output.environment)
+        let seed = c.args.seed(environment: c.output.environment)
         let outcomes: [GradingSession.Outcome]
         do {
             let session = GradingSession(catalog: try c.catalog(), seed: seed, exercise: c.args.options["exercise"], domain: try domainSettings(c))
@@ -39,15 +55,20 @@ package enum CheckCommand {
         case "gradescope": rendered = JSONWriter.write(GradescopeReport.results(outcomes, executionTime: elapsed))
         case "html": rendered = HTMLReport.render(outcomes)
         default:
+            // Errors go to standard error as they come; the reports to standard output, or together to --out.
+            let toFile = c.args.options["out"] != nil
+            var text = ""
             for outcome in outcomes {
                 switch outcome {
-                case .graded(let r): c.output.out(TextReport.render(r, colour: c.colour))
-                case .error(let e, _): c.output.err("error: \(e.description)\n")
+                case .graded(let r):
+                    let report = TextReport.render(r, colour: c.colour && !toFile)
+                    if toFile { text += report } else { c.output.out(report) }
+                case .error(let e, _): c.report(e)
                 }
             }
-            rendered = ""
+            rendered = toFile ? text : ""
         }
-        if !rendered.isEmpty { try c.write(rendered) }
+        if !rendered.isEmpty || c.args.options["out"] != nil { try c.write(rendered) }
         // Annotations go to the log: on standard output only when it does not carry a report (text, or --out),
         // so that `check --format markdown >> "$GITHUB_STEP_SUMMARY"` never puts them in the summary.
         if c.output.environment["GITHUB_ACTIONS"] == "true" && (format == "text" || c.args.options["out"] != nil) {
@@ -73,16 +94,4 @@ package func domainSettings(_ c: Context) throws -> DomainSettings {
         settings.proofBudget = x
     }
     return settings
-}
-
-extension Context {
-    /// Writes `text` to `--out` when given, else to standard output.
-    package func write(_ text: String) throws {
-        guard let out = args.options["out"] else { output.out(text); return }
-        let url = URL(fileURLWithPath: out)
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        do { try Data(text.utf8).write(to: url) } catch {
-            throw GraderError(file: out, "cannot write the output file: \(error.localizedDescription)")
-        }
-    }
 }

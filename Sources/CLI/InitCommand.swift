@@ -12,10 +12,29 @@ import Batch
 /// with `--format transformerlens` as a Python script that builds and saves the matching TransformerLens model
 /// (`--out FILE`, default `ID.py` with `/` as `-`). Never overwrites.
 package enum InitCommand {
+    /// What the command accepts: its parser, refusals and `--help` are generated from this.
+    package static let spec = CommandSpec(
+        "init", summary: "a zero submission template: JSON, a folder of CSV files, or a TransformerLens script",
+        positional: PositionalSpec("ID", noun: "exercise id", arity: .one, help: "the exercise, as `circuit-grader list` names it"),
+        options: [
+            CommonOptions.format(["json", "csv", "transformerlens"]),
+            OptionSpec("csv", .flag, help: "the same as --format csv"),
+            CommonOptions.out(
+                "PATH", help: "where to write; never overwrites (default: standard output for json, the id for csv, ID.py for transformerlens)"),
+            CommonOptions.exercises,
+        ])
+
+    /// The declaration with the code it runs.
+    package static let command = Command(spec, run: run)
+
+    /// Runs on arguments parsed against `spec`; returns the exit status.
     package static func run(_ c: Context) throws -> Int32 {
-        guard c.args.positional.count == 1 else { throw GraderError(file: "", "init needs one exercise id; run `circuit-grader list` for the ids") }
-        let format = try c.args.format(["text", "json", "csv", "transformerlens"])
-        let template = SubmissionTemplate(spec: try c.catalog().spec(c.args.positional[0]))
+        let csv = c.args.flags.contains("csv")
+        if csv, let given = c.args.options["format"], given != "csv" {
+            throw UsageError(Self.spec, "--csv and --format \(given) ask for different templates; give one of them")
+        }
+        let format = csv ? "csv" : c.args.format
+        let template = SubmissionTemplate(spec: try c.catalog().spec(try c.args.only()))
         if format == "transformerlens" {
             let out = c.args.options["out"] ?? template.transformerLensScriptName
             try refuseExisting(out)
@@ -24,7 +43,7 @@ package enum InitCommand {
             }
             c.output.out(
                 "wrote a TransformerLens script for \(template.spec.id) to \(out); fill in set_heads, run `python \(out)`, then check the file it writes\n")
-        } else if c.args.flags.contains("csv") || format == "csv" {
+        } else if format == "csv" {
             let folder = c.args.options["out"] ?? template.folderName
             try writeFolder(template.csvFiles, to: folder)
             c.output.out(

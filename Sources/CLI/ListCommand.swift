@@ -8,11 +8,21 @@ import Batch
 
 /// `list`: every exercise and variant with its status and source.
 package enum ListCommand {
+    /// What the command accepts: its parser, refusals and `--help` are generated from this.
+    package static let spec = CommandSpec(
+        "list", summary: "every exercise and variant, with its status and its source in the seed documents",
+        options: [CommonOptions.format(["text", "json"]), CommonOptions.exercises],
+        exitStatus: "0 done, 2 some spec could not be read (it is named on standard error)")
+
+    /// The declaration with the code it runs.
+    package static let command = Command(spec, run: run)
+
+    /// Runs on arguments parsed against `spec`; returns the exit status.
     package static func run(_ c: Context) throws -> Int32 {
-        let format = try c.args.format(["text", "json"])
+        let format = c.args.format
         let catalog = try c.catalog()
         let specs = catalog.specs
-        for problem in catalog.problems { c.output.err("error: \(problem.description)\n") }
+        for problem in catalog.problems { c.report(problem) }
         if format == "json" {
             c.output.out(
                 JSONWriter.write(

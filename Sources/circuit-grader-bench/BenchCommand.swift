@@ -343,9 +343,11 @@ package enum BenchCommand {
     // MARK: (3) check end to end
 
     private static func check(_ subject: Subject, catalog: ExerciseCatalog, _ c: Context, failed: inout Bool) throws -> JSONValue {
-        let executable = Bundle.main.executablePath ?? CommandLine.arguments.first ?? ""
-        guard URL(fileURLWithPath: executable).lastPathComponent == "circuit-grader" else {
-            let reason = "not running as the circuit-grader executable (\(executable))"
+        // The grader built beside this bench (the same `.build/<configuration>/` folder).
+        let bench = Bundle.main.executablePath ?? CommandLine.arguments.first ?? ""
+        let executable = URL(fileURLWithPath: bench).deletingLastPathComponent().appendingPathComponent("circuit-grader").path
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            let reason = "no circuit-grader executable beside the bench (\(executable)); build both with swift build -c release"
             c.output.out("check: skipped, \(reason)\n")
             return object([("skipped", .string(reason))])
         }

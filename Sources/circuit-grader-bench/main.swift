@@ -3,12 +3,20 @@ import Foundation
 import Numerics
 
 // The benchmark, its own executable so the library carries no timing code:
-//   swift run -c release circuit-grader-bench [SECTION...] [--out FILE] [--root DIR]
+//   swift run -c release circuit-grader-bench [SECTION...] [--out FILE] [--root DIR] [--exercises DIR]
+let bench = Command(
+    CommandSpec(
+        "bench", invocation: "circuit-grader-bench",
+        summary: "(release build) times the forward pass against NumPy, exhaustive verification, and check end to end",
+        positional: PositionalSpec(
+            "SECTION", noun: "section", arity: .zeroOrMore, allowed: ["forward", "exhaustive", "walk", "scaling", "check", "proof", "small"],
+            help: "the sections to run; none runs all but proof (a whole-domain proof: minutes) and small (a frame for profilers)"),
+        options: [
+            CommonOptions.out("FILE", default: "bench-results.json", help: "where the results go, as JSON"),
+            OptionSpec("root", .value(placeholder: "DIR"), default: ".", help: "the folder the exercises' reference paths are relative to"),
+            CommonOptions.exercises,
+        ],
+        exitStatus: "0 done, 1 a measurement failed its check, 2 the input could not be used"),
+    run: BenchCommand.run)
 let output = Output.standard
-do {
-    let args = try Arguments(["bench"] + CommandLine.arguments.dropFirst())
-    exit(try BenchCommand.run(Context(args: args, output: output)))
-} catch {
-    output.err("error: \(error)\n")
-    exit(ExitStatus.inputError)
-}
+exit(ErrorReport.exitStatus(output) { try CommandLineTool.run(bench, arguments: Array(CommandLine.arguments.dropFirst()), output: output, others: []) })

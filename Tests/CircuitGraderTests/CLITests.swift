@@ -93,9 +93,10 @@ struct CLITests {
     @Test(arguments: [
         UsageCase(id: "no command", arguments: [], message: "no command given"),
         UsageCase(id: "unknown command", arguments: ["grde"], message: "unknown command \"grde\""),
-        UsageCase(id: "unknown option", arguments: ["check", "x.json", "--colour"], message: "unknown option --colour"),
+        UsageCase(id: "unknown option", arguments: ["check", "x.json", "--colour"], message: "check has no option --colour"),
         UsageCase(id: "missing option value", arguments: ["explain", "x.json", "--sequence"], message: "--sequence needs a value"),
-        UsageCase(id: "bad format", arguments: ["list", "--format", "xml"], message: "--format xml is not available"),
+        UsageCase(id: "bad format", arguments: ["list", "--format", "xml"], message: "--format \"xml\" is not available for list"),
+        UsageCase(id: "a bad budget", arguments: ["check", "x.json", "--budget", "-1"], message: "--budget needs a whole number from 0 to 1000000"),
         UsageCase(id: "unknown exercise", arguments: ["show", "current-tokn/nopos"], message: "unknown exercise \"current-tokn/nopos\""),
         UsageCase(
             id: "token outside the vocabulary", arguments: ["explain", "submissions/reference/current-token-nopos.json", "--sequence", "A Z"],

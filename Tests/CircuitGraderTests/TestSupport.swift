@@ -34,10 +34,12 @@ final class Capture: @unchecked Sendable {
     }
 }
 
-/// Runs the CLI in-process against the repository's exercises; returns (status, stdout, stderr).
+/// Runs the CLI in-process against the repository's exercises (`--exercises` added for the commands that take
+/// it); returns (status, stdout, stderr).
 func runCLI(_ arguments: [String]) -> (status: Int32, out: String, err: String) {
     let capture = Capture()
-    let status = CommandLineTool.run(arguments: arguments + ["--exercises", repoPath("exercises")], output: capture.output)
+    let takesExercises = arguments.first.flatMap { try? CommandLineTool.command(named: $0) }?.spec.option("exercises") != nil
+    let status = CommandLineTool.run(arguments: arguments + (takesExercises ? ["--exercises", repoPath("exercises")] : []), output: capture.output)
     return (status, capture.out, capture.err)
 }
 
