@@ -55,6 +55,13 @@ public struct CircuitCheck: Equatable, Sendable {
     /// Residual dims kept as columns (all when nil).
     public var columns: [String]?
     public var predicate: Predicate
+    /// With `min_gain`, a direction counts (toward a rank, a non-zero block or a copy) only when its gain is at
+    /// least this share of the product of the factors' largest gains (`Π σ_max(factor)`): a path of gain 1e-7
+    /// next to paths of gain 1 is not a path. Nil: any gain above rounding counts.
+    public var minGain: Double? = nil
+    /// With `unbiased`, the factors' heads must have zero biases on the circuits checked (`b_Q`, `b_K` for QK,
+    /// `b_V` for OV): the products ignore biases, so a bias could do what the check says the weights do not.
+    public var unbiased = false
 }
 
 /// A conceptual question with a checkable answer.

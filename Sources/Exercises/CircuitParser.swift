@@ -6,12 +6,13 @@ import Formats
 ///
 /// Circuit: `{"id": "copy", "product": ["L0H0.OV"], "rows": ["d{0..3}"], "columns": ["d{8..11}"],
 /// "copies": {"from": [...], "to": [...]}}`, or one of `"rank_at_most"`, `"rank_equals"`, `"rank_at_least"`,
-/// `"zero": true`, `"nonzero": true`.
+/// `"zero": true`, `"nonzero": true`, `"reads_only"`, `"writes_only"`; optionally `"min_gain": g` (0 < g ≤ 1) and
+/// `"unbiased": true` (see `CircuitCheck`).
 /// Question: `{"id": "...", "prompt": "...", "set": [...]}` or `"choice": [...]` or `"number": 4, "tolerance": 0`.
 package enum CircuitParser {
     package static let keys = [
         "id", "title", "product", "rows", "columns", "copies", "rank_at_most", "rank_equals",
-        "rank_at_least", "zero", "nonzero", "reads_only", "writes_only",
+        "rank_at_least", "zero", "nonzero", "reads_only", "writes_only", "min_gain", "unbiased",
     ]
     package static let questionKeys = ["id", "prompt", "set", "choice", "number", "tolerance"]
 
@@ -61,9 +62,21 @@ package enum CircuitParser {
                 nil, "a circuit check needs one of copies, rank_at_most, rank_equals, rank_at_least, zero, nonzero, reads_only, writes_only")
         }
         let id = try f.string("id")
-        return CircuitCheck(
+        var check = CircuitCheck(
             id: id, title: try f.optionalString("title") ?? id, product: product, rows: try dims("rows"),
             columns: try dims("columns"), predicate: predicate)
+        if f.has("min_gain") {
+            let g = try f.number("min_gain")
+            guard g > 0, g <= 1 else { throw f.error("min_gain", "expected a share of the largest gain, in (0, 1], found \(NumberText.exact(g))") }
+            switch predicate {
+            case .rankAtMost, .rankEquals, .rankAtLeast, .nonzero, .copies: break
+            case .zero, .readsOnly, .writesOnly:
+                throw f.error("min_gain", "applies to rank, nonzero and copies checks; a zero, reads_only or writes_only check counts every entry")
+            }
+            check.minGain = g
+        }
+        check.unbiased = try f.optionalBool("unbiased") ?? false
+        return check
     }
 
     package static func question(_ f: JSONFields) throws -> Question {

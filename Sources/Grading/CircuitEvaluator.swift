@@ -12,18 +12,24 @@ package struct CircuitEvaluator {
     package static let zeroTolerance = 1e-9
 
     package func evaluate(_ check: CircuitCheck, index: Int) -> TargetResult {
-        let expected = describe(check.predicate)
+        let expected =
+            describe(check.predicate) + (check.minGain.map { ", counting gains ≥ \(NumberText.exact($0)) of the factors' largest" } ?? "")
+            + (check.unbiased ? ", with no biases" : "")
         func result(_ correct: Bool, _ found: String) -> TargetResult {
             TargetResult(
                 caseIndex: index, item: .check(id: check.id), correct: correct, margin: nil,
                 expected: "\(check.product.map(\.description).joined(separator: " · "))\(check.restriction): \(expected)", found: found)
         }
         var product: Matrix? = nil
+        var factorGains = 1.0  // Π σ_max(factor): what `min_gain` is a share of
         for factor in check.product {
             guard factor.head.layer < model.layers.count, factor.head.head < model.layers[factor.head.layer].heads.count else {
                 return result(false, "the submission has no head \(factor.head)")
             }
             let head = model.layers[factor.head.layer].heads[factor.head.head]
+            if check.unbiased, let bias = Self.bias(of: head, factor.kind) {
+                return result(false, "\(factor.head) has \(bias): the check reads the weights alone, so the circuit must not need a bias")
+            }
             let m: Matrix
             switch factor.kind {
             case .qk: m = head.wQK
@@ -32,19 +38,29 @@ package struct CircuitEvaluator {
             case .ovT: m = head.wOV.transposed
             }
             product = product.map { $0.multiplied(by: m) } ?? m
+            if check.minGain != nil { factorGains *= m.singularValues.first ?? 0 }
         }
         guard let full = product else { return result(false, "empty product") }
         let rows = (check.rows ?? spec.layout.names).compactMap(spec.layout.index)
         let columns = (check.columns ?? spec.layout.names).compactMap(spec.layout.index)
         let block = full.submatrix(rows: rows, columns: columns)
         let scale = max(full.maxAbs, 1e-300)
+        // The smallest gain that counts as a path: with `min_gain`, a share of the factors' gains.
+        let floor = check.minGain.map { $0 * factorGains }
+        func rank() -> (Int, String) {
+            guard let floor else { let r = block.rank(); return (r, "rank \(r)") }
+            let r = block.singularValues.filter { $0 >= floor && $0 > 1e-12 }.count
+            return (r, "rank \(r) counting gains ≥ \(NumberText.rounded(floor))")
+        }
         switch check.predicate {
-        case .rankAtMost(let n): let r = block.rank(); return result(r <= n, "rank \(r)")
-        case .rankEquals(let n): let r = block.rank(); return result(r == n, "rank \(r)")
-        case .rankAtLeast(let n): let r = block.rank(); return result(r >= n, "rank \(r)")
+        case .rankAtMost(let n): let (r, found) = rank(); return result(r <= n, found)
+        case .rankEquals(let n): let (r, found) = rank(); return result(r == n, found)
+        case .rankAtLeast(let n): let (r, found) = rank(); return result(r >= n, found)
         case .zero: return result(block.maxAbs <= Self.zeroTolerance * scale || block.maxAbs == 0, "largest entry \(NumberText.rounded(block.maxAbs))")
-        case .nonzero: return result(block.maxAbs > Self.zeroTolerance * scale && block.maxAbs > 0, "largest entry \(NumberText.rounded(block.maxAbs))")
-        case .copies(let from, let to): return copies(full, from: from, to: to, result: result)
+        case .nonzero:
+            let least = floor ?? Self.zeroTolerance * scale
+            return result(block.maxAbs > least && block.maxAbs > 0, "largest entry \(NumberText.rounded(block.maxAbs))")
+        case .copies(let from, let to): return copies(full, from: from, to: to, floor: floor, result: result)
         case .readsOnly(let dims): return confined(full, to: dims, rows: check.rowsRead, columns: check.columnsRead, verb: "reads", result: result)
         case .writesOnly(let dims): return confined(full, to: dims, rows: !check.rowsRead, columns: !check.columnsRead, verb: "writes", result: result)
         }
@@ -74,13 +90,15 @@ package struct CircuitEvaluator {
 
     private func check(rowSide: Bool) -> String { rowSide ? "row (query / input)" : "column (key / output)" }
 
-    private func copies(_ m: Matrix, from: [String], to: [String], result: (Bool, String) -> TargetResult) -> TargetResult {
+    private func copies(
+        _ m: Matrix, from: [String], to: [String], floor: Double?, result: (Bool, String) -> TargetResult
+    ) -> TargetResult {
         var gains: [Double] = []
         let scale = max(m.maxAbs, 1e-300)
         for (a, b) in zip(from, to) {
             guard let r = spec.layout.index(of: a), let c = spec.layout.index(of: b) else { return result(false, "unknown dim") }
             let gain = m[r, c]
-            guard gain > Self.zeroTolerance * scale else {
+            guard gain > (floor ?? Self.zeroTolerance * scale) else {
                 return result(false, "\(a) is not copied to \(b) (entry \(NumberText.rounded(gain)))")
             }
             for j in 0..<m.columns where j != c && abs(m[r, j]) > 1e-6 * gain {
@@ -92,6 +110,19 @@ package struct CircuitEvaluator {
             return result(false, "gains differ across dims (\(NumberText.rounded(lo)) to \(NumberText.rounded(hi)))")
         }
         return result(true, "copies with gain \(NumberText.rounded(gains.first ?? 0))")
+    }
+
+    /// The first non-zero bias `head` adds to the circuit of `kind` (`b_Q`, `b_K` for QK; `b_V` for OV), named.
+    private static func bias(of head: AttentionHead, _ kind: CircuitCheck.Factor.Kind) -> String? {
+        let named: [(String, [Double])]
+        switch kind {
+        case .qk, .qkT: named = [("b_Q", head.bQ), ("b_K", head.bK)]
+        case .ov, .ovT: named = [("b_V", head.bV)]
+        }
+        for (name, b) in named {
+            if let i = b.firstIndex(where: { $0 != 0 }) { return "\(name)[\(i)] = \(NumberText.rounded(b[i]))" }
+        }
+        return nil
     }
 
     private func describe(_ p: CircuitCheck.Predicate) -> String {
