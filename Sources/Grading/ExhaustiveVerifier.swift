@@ -233,6 +233,8 @@ package struct ExhaustiveTally: Sendable {
 /// How a logit row is graded: the Grader's prediction target (TargetEvaluator), without building a trace.
 package struct ExhaustiveGrading {
     package let outputs: [String]
+    /// The columns of the output classes.
+    package let scorer: PredictionScorer
     /// `W_E` row of each enumerated token.
     package let tokenRows: [Int]
     /// BOS row, when the exercise prepends one.
@@ -243,6 +245,7 @@ package struct ExhaustiveGrading {
     package init(_ verifier: ExhaustiveVerifier) {
         let grader = Grader(spec: verifier.spec)
         outputs = verifier.spec.outputs
+        scorer = PredictionScorer(outputs: verifier.spec.outputs)
         tokenRows = verifier.tokens.compactMap(grader.tokenIndex)
         bos = grader.bosPrefix
         all = verifier.positions.contains(.all)
@@ -250,8 +253,9 @@ package struct ExhaustiveGrading {
         fired = verifier.positions.contains(.fired)
     }
 
-    /// The class the label names (the first output when it names none, as TargetEvaluator does).
-    package func outputIndex(_ label: String) -> Int { outputs.firstIndex(of: label) ?? 0 }
+    /// The column of the class `label` names; `label` must be an output class (the spec parser guarantees that
+    /// every label a rule gives is one), else this stops with a message naming it.
+    package func outputIndex(_ label: String) -> Int { scorer.column(of: label) }
 
     /// Whether labelled position `t` of a sequence of `count` tokens is graded.
     package func graded(_ t: Int, count: Int, label: String) -> Bool {
