@@ -14,7 +14,7 @@ import Exercises
 // vocabulary by default): A, A A, A A A, ..., A A B, ..., B, B A, .... The first counterexample is the first
 // sequence in that order with a failing position, and the first failing position in it.
 //
-// With a causal mask the tree of prefixes is walked (Scoring/PrefixWalk.swift): each node costs one position's
+// With a causal mask the tree of prefixes is walked (Grading/PrefixWalk.swift): each node costs one position's
 // work, and its last position is the only one that needs grading when the rule reads only the prefix (every
 // rule but a positive token offset): the earlier positions have the same logits and labels as in the node's
 // parent, which was graded just before. Without a causal mask, whole sequences run through `forward(batch:)`
@@ -233,6 +233,8 @@ package struct ExhaustiveTally: Sendable {
 /// How a logit row is graded: the Grader's prediction target (TargetEvaluator), without building a trace.
 package struct ExhaustiveGrading {
     package let outputs: [String]
+    /// The columns of the output classes.
+    package let scorer: PredictionScorer
     /// `W_E` row of each enumerated token.
     package let tokenRows: [Int]
     /// BOS row, when the exercise prepends one.
@@ -242,6 +244,7 @@ package struct ExhaustiveGrading {
 
     package init(_ verifier: ExhaustiveVerifier) {
         outputs = verifier.spec.outputs
+        scorer = PredictionScorer(outputs: verifier.spec.outputs)
         tokenRows = Array(verifier.spec.modelInput(verifier.tokens).dropFirst(verifier.spec.bosPrefix.count))
         bos = verifier.spec.bosPrefix
         all = verifier.positions.contains(.all)
@@ -249,8 +252,9 @@ package struct ExhaustiveGrading {
         fired = verifier.positions.contains(.fired)
     }
 
-    /// The class the label names (the first output when it names none, as TargetEvaluator does).
-    package func outputIndex(_ label: String) -> Int { outputs.firstIndex(of: label) ?? 0 }
+    /// The column of the class `label` names; `label` must be an output class (the spec parser guarantees that
+    /// every label a rule gives is one), else this stops with a message naming it.
+    package func outputIndex(_ label: String) -> Int { scorer.column(of: label) }
 
     /// Whether labelled position `t` of a sequence of `count` tokens is graded.
     package func graded(_ t: Int, count: Int, label: String) -> Bool {

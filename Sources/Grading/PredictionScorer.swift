@@ -18,13 +18,19 @@ public struct PredictionScorer: Sendable {
         self.column = column
     }
 
+    /// The column of `label` in a logit row. `label` must be one of `outputs`: the spec parser refuses rules
+    /// and cases that could label anything else, so another label is a bug in the caller, not bad input.
+    public func column(of label: String) -> Int {
+        guard let y = column[label] else {
+            preconditionFailure("label \"\(label)\" is not an output class (\(outputs.joined(separator: " ")))")
+        }
+        return y
+    }
+
     /// The margin (`Margin.logitGap`, correct exactly when > 0) and the prediction found. `expected` must be
     /// one of `outputs`: the spec parser refuses rules and cases that could label anything else.
     public func score(_ row: ArraySlice<Double>, expected: String) -> (margin: Double, found: String) {
-        guard let y = column[expected] else {
-            preconditionFailure("label \"\(expected)\" is not an output class (\(outputs.joined(separator: " ")))")
-        }
-        return (Margin.logitGap(row, expected: y), Self.prediction(row, outputs: outputs))
+        (Margin.logitGap(row, expected: column(of: expected)), Self.prediction(row, outputs: outputs))
     }
 
     /// The argmax output, or `tie(A, B)` when the largest logit is shared, or `non-finite logits`.

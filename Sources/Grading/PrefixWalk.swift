@@ -26,7 +26,7 @@ package struct PrefixWalk {
     package let grading: ExhaustiveGrading
     package let tables: FirstLayerTables
     /// Per label id of a prefix rule: whether a position with it is graded inside a longer sequence, whether
-    /// as a sequence's last position, and its output class.
+    /// as a sequence's last position, and its output class (-1: not an output class).
     package let innerGraded: [Bool], lastGraded: [Bool], expected: [Int]
 
     package init(_ verifier: ExhaustiveVerifier) {
@@ -38,7 +38,29 @@ package struct PrefixWalk {
         let labels = PrefixLabels(verifier.rule, tokens: verifier.tokens, maxLength: verifier.maxLength)?.labels ?? []
         innerGraded = labels.map { grading.all || (grading.fired && $0 != PredictionRule.none) }
         lastGraded = labels.map { grading.all || grading.last || (grading.fired && $0 != PredictionRule.none) }
-        expected = labels.map(grading.outputIndex)
+        // A label the rule could give that is no output class (say `none` in an exercise without it) is -1
+        // here, and stops the walk only if a graded position gets it (the spec parser rules that out).
+        let scorer = grading.scorer
+        expected = labels.map { scorer.outputs.contains($0) ? scorer.column(of: $0) : -1 }
+    }
+
+    /// `Margin.logitGap` of the `n` logits at `row`, bit for bit, read in place (PrefixWalkTests compares them).
+    @inline(__always)
+    package static func logitGap(_ row: UnsafePointer<Double>, _ n: Int, expected y: Int) -> Double {
+        var finite = true
+        for j in 0..<n { finite = finite && row[j].isFinite }
+        guard finite else { return -1 }
+        var best = -Double.infinity, low = Double.infinity, high = -Double.infinity
+        for j in 0..<n {
+            let l = row[j]
+            low = min(low, l)
+            high = max(high, l)
+            if j != y { best = max(best, l) }
+        }
+        let range = high - low
+        guard range > 0 else { return 0 }
+        if best == -.infinity { return 1 }
+        return (row[y] - best) / range
     }
 
     package func run() -> ExhaustiveResult {
@@ -75,12 +97,27 @@ package struct PrefixWalk {
                 return walker.tally
             }
         }
-        // Depth-first below the prefix: next[level] is the next child to try at that level below it.
+        // Depth-first below the prefix: next[level] is the next child to try at that level below it. A node
+        // whose children are leaves (depth maxLength - 1) grades them all in one loop (`leaves`).
         let alphabet = verifier.tokens.count, maxLength = verifier.maxLength
-        var next = [Int](repeating: 0, count: maxLength + 2)
+        let nextBuffer = ScratchBuffer<Int>(count: maxLength + 2)
+        let next = nextBuffer.pointer
         var level = 0, steps = 0
         while true {
             let child = next[level]
+            if child == 0 && walker.depth == maxLength - 1 {
+                steps &+= alphabet
+                if steps & ~4095 != 0 {
+                    steps &= 4095
+                    if failed.isBefore(task) { return walker.tally }
+                }
+                if !walker.leaves(alphabet) {
+                    failed.record(task)
+                    return walker.tally
+                }
+                next[level] = alphabet
+                continue
+            }
             if child == alphabet || walker.depth == maxLength {
                 if level == 0 { break }
                 level -= 1
@@ -89,7 +126,10 @@ package struct PrefixWalk {
             }
             next[level] = child + 1
             steps &+= 1
-            if steps & 4095 == 0, failed.isBefore(task) { return walker.tally }
+            if steps & ~4095 != 0 {
+                steps &= 4095
+                if failed.isBefore(task) { return walker.tally }
+            }
             if !walker.descend(child, visit: true) {
                 failed.record(task)
                 return walker.tally
@@ -105,12 +145,18 @@ package struct PrefixWalk {
 private struct TaskWalker {
     let walk: PrefixWalk
     let forward: WalkForward
-    let offset: Int, minLength: Int
-    var labels: PrefixLabels?
-    /// inner[d]: positions among the first d graded as inner positions (prefix rules).
-    var inner: [Int]
-    /// Token indices of the current node.
-    var path: [Int]
+    let offset: Int, minLength: Int, nOutputs: Int
+    let labels: PrefixLabels?
+    /// Per label id: whether graded as an inner position, as a last position (0 or 1), and its output class.
+    let innerGraded: UnsafeMutablePointer<Int>, lastGraded: UnsafeMutablePointer<Int>, expected: UnsafeMutablePointer<Int>
+    let flags: ScratchBuffer<Int>
+    /// inner[d]: positions among the first d graded as inner positions (prefix rules), `[maxLength + 1]`.
+    let inner: UnsafeMutablePointer<Int>
+    /// Token indices of the current node, `[maxLength]`.
+    let path: UnsafeMutablePointer<Int>
+    let buffers: ScratchBuffer<Int>
+    /// `W_E` row of each enumerated token.
+    let tokenRows: UnsafeMutablePointer<Int>
     var depth = 0
     var tally = ExhaustiveTally()
 
@@ -120,30 +166,46 @@ private struct TaskWalker {
         for token in walk.grading.bos { forward.push(token) }
         offset = walk.grading.offset
         minLength = walk.verifier.minLength
+        nOutputs = walk.tables.model.nOutputs
         labels = PrefixLabels(walk.verifier.rule, tokens: walk.verifier.tokens, maxLength: walk.verifier.maxLength)
-        inner = [Int](repeating: 0, count: walk.verifier.maxLength + 1)
-        path = [Int](repeating: 0, count: walk.verifier.maxLength)
+        let ids = walk.expected.count
+        flags = ScratchBuffer(count: 3 * ids)
+        innerGraded = flags.pointer
+        lastGraded = flags.pointer + ids
+        expected = flags.pointer + 2 * ids
+        for id in 0..<ids {
+            innerGraded[id] = walk.innerGraded[id] ? 1 : 0
+            lastGraded[id] = walk.lastGraded[id] ? 1 : 0
+            expected[id] = walk.expected[id]
+        }
+        let maxLength = walk.verifier.maxLength
+        buffers = ScratchBuffer(count: 2 * maxLength + 1 + walk.grading.tokenRows.count)
+        inner = buffers.pointer
+        path = buffers.pointer + maxLength + 1
+        tokenRows = buffers.pointer + 2 * maxLength + 1
+        for (i, row) in walk.grading.tokenRows.enumerated() { tokenRows[i] = row }
     }
 
     /// Pushes token `index` and grades the new node when `visit`; returns false at a counterexample.
     @inline(__always)
     mutating func descend(_ index: Int, visit: Bool) -> Bool {
-        forward.push(walk.grading.tokenRows[index])
+        forward.push(tokenRows[index])
         path[depth] = index
         depth += 1
         guard let id = labels?.push(index) else { return visit ? gradeEveryPosition() : true }
         let d = depth, t = d - 1
-        let innerGraded = id >= 0 && walk.innerGraded[id]
-        inner[d] = inner[t] + (innerGraded ? 1 : 0)
+        let innerGraded = id >= 0 ? self.innerGraded[id] : 0
+        inner[d] = inner[t] &+ innerGraded
         guard visit else { return true }
         let domain = d >= minLength
-        let lastGraded = id >= 0 && walk.lastGraded[id]
+        let lastGraded = id >= 0 ? self.lastGraded[id] : 0
         if domain {
             tally.sequences += 1
-            tally.positions += inner[t] + (lastGraded ? 1 : 0)
+            tally.positions += inner[t] &+ lastGraded
         }
-        guard domain ? lastGraded : innerGraded else { return true }
-        let margin = Margin.logitGap(forward.logits(at: t + offset), expected: walk.expected[id])
+        guard domain ? lastGraded != 0 : innerGraded != 0 else { return true }
+        if expected[id] < 0 { _ = walk.grading.outputIndex(labels?.labels[id] ?? "") }  // stops with the label's name
+        let margin = PrefixWalk.logitGap(forward.logitRow(at: t &+ offset), nOutputs, expected: expected[id])
         if margin > 0 {
             if margin < tally.worstMargin { tally.worstMargin = margin }
             return true
@@ -154,6 +216,17 @@ private struct TaskWalker {
         }
         tally.counterexample = counterexample(t, label: labels?.labels[id] ?? PredictionRule.none)
         return false
+    }
+
+    /// Every child of the current node in turn (each a leaf: the node is at depth maxLength - 1), as
+    /// `descend` then `ascend` on each; returns false at a counterexample (the walk stops inside it).
+    @inline(__always)
+    mutating func leaves(_ alphabet: Int) -> Bool {
+        for child in 0..<alphabet {
+            if !descend(child, visit: true) { return false }
+            ascend()
+        }
+        return true
     }
 
     /// Comes back up to the node's parent.
@@ -168,7 +241,7 @@ private struct TaskWalker {
     private mutating func gradeEveryPosition() -> Bool {
         guard depth >= minLength else { return true }
         tally.sequences += 1
-        let names = path[0..<depth].map { walk.verifier.tokens[$0] }
+        let names = (0..<depth).map { walk.verifier.tokens[path[$0]] }
         for t in names.indices {
             guard let label = walk.verifier.rule.label(names, at: t), walk.grading.graded(t, count: depth, label: label) else { continue }
             tally.positions += 1
@@ -186,7 +259,7 @@ private struct TaskWalker {
     /// The counterexample at position `t` of the node: its sequence, completed to minLength with first tokens.
     private func counterexample(_ t: Int, label: String) -> ExhaustiveCounterexample {
         let row = forward.logits(at: t + offset)
-        var sequence = path[0..<depth].map { walk.verifier.tokens[$0] }
+        var sequence = (0..<depth).map { walk.verifier.tokens[path[$0]] }
         if sequence.count < minLength { sequence += Array(repeating: walk.verifier.tokens[0], count: minLength - sequence.count) }
         let margin = Margin.logitGap(row, expected: walk.grading.outputIndex(label))
         return walk.grading.counterexample(row, margin: margin, label: label, sequence: sequence, position: t)

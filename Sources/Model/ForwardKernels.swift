@@ -56,7 +56,7 @@ package enum ForwardKernels {
         _ w: UnsafePointer<Double>, _ n: Int, nonZero: UnsafePointer<Int32>?,
         into out: UnsafeMutablePointer<Double>
     ) {
-        out.update(repeating: 0, count: n)
+        for c in 0..<n { out[c] = 0 }  // a loop: a call to memset costs more than these few stores
         for e in 0..<count {
             let r = Int(entries[e])
             let a = row[r]
@@ -70,6 +70,15 @@ package enum ForwardKernels {
                 for c in 0..<n { out[c] += a * wr[c] }
             }
         }
+    }
+
+    /// Whether `row[0..<n]` holds no infinity or NaN (branch-free: an exponent of all ones carries into the
+    /// sign bit when one is added to it).
+    @inline(__always)
+    package static func allFinite(_ row: UnsafePointer<Double>, _ n: Int) -> Bool {
+        var carry: UInt64 = 0
+        for r in 0..<n { carry |= (row[r].bitPattern & 0x7FF0_0000_0000_0000) &+ 0x0010_0000_0000_0000 }
+        return carry & 0x8000_0000_0000_0000 == 0
     }
 
     /// `out[c] += bias[c]` for `c < n`.

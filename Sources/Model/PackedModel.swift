@@ -21,6 +21,10 @@ package final class PackedModel: @unchecked Sendable {
         /// followed by the column lists; nil when the
         /// matrix is dense enough that the plain loop is faster.
         package let nonZero: Int?
+        /// Offset in `indexBase` of the rows with a non-zero weight, in increasing order (`activeCount` of
+        /// them); nil when `nonZero` is.
+        package let activeRows: Int?
+        package let activeCount: Int
     }
 
     /// One head's matrices.
@@ -83,7 +87,7 @@ package final class PackedModel: @unchecked Sendable {
             let nonZeros = m.values.reduce(0) { $0 + ($1 == 0 ? 0 : 1) }
             // Indirection costs about as much as a multiply-add: worth it below half density.
             guard 2 * nonZeros < m.values.count, m.values.count < Int(Int32.max) else {
-                return Weight(offset: offset, rows: m.rows, columns: m.columns, nonZero: nil)
+                return Weight(offset: offset, rows: m.rows, columns: m.columns, nonZero: nil, activeRows: nil, activeCount: 0)
             }
             let start = index.count
             var columns: [Int32] = []
@@ -95,7 +99,10 @@ package final class PackedModel: @unchecked Sendable {
             }
             starts.append(Int32(listBase + columns.count))
             index += starts + columns
-            return Weight(offset: offset, rows: m.rows, columns: m.columns, nonZero: start)
+            let active = (0..<m.rows).filter { r in starts[r + 1] > starts[r] }.map { Int32($0) }
+            let activeStart = index.count
+            index += active
+            return Weight(offset: offset, rows: m.rows, columns: m.columns, nonZero: start, activeRows: activeStart, activeCount: active.count)
         }
         wE = append(model.wE.values)
         if let table = model.wPos, model.positional != .none {
@@ -180,6 +187,40 @@ package final class PackedModel: @unchecked Sendable {
     ) {
         let count = ForwardKernels.nonZeros(row, w.rows, into: entries)
         times(row, entries: entries, count, w, into: out)
+    }
+
+    /// `out = row @ w` for one row (`row [w.rows]`, `out [w.columns]`), the same bits as `times(_:_:entries:into:)`
+    /// without listing the row's non-zero entries when every entry is finite: then a row of `w` without a
+    /// non-zero weight adds only ±0 (skipped), as does a zero weight, and a zero entry is skipped in both.
+    /// A row with ±inf or NaN takes the listing path (its products with zero weights are NaN).
+    @inline(__always)
+    package func timesFinite(
+        _ row: UnsafePointer<Double>, _ w: Weight, entries: UnsafeMutablePointer<Int32>,
+        into out: UnsafeMutablePointer<Double>
+    ) {
+        guard ForwardKernels.allFinite(row, w.rows) else { return times(row, w, entries: entries, into: out) }
+        let n = w.columns, values = at(w.offset)
+        for c in 0..<n { out[c] = 0 }
+        if let nonZero = w.nonZero, let activeRows = w.activeRows {
+            let lists = UnsafePointer(indexBase + nonZero), active = UnsafePointer(indexBase + activeRows)
+            for e in 0..<w.activeCount {
+                let r = Int(active[e])
+                let a = row[r]
+                if a == 0 { continue }
+                let wr = values + r &* n
+                for p in Int(lists[r])..<Int(lists[r &+ 1]) {
+                    let c = Int(lists[p])
+                    out[c] += a * wr[c]
+                }
+            }
+        } else {
+            for r in 0..<w.rows {
+                let a = row[r]
+                if a == 0 { continue }
+                let wr = values + r &* n
+                for c in 0..<n { out[c] += a * wr[c] }
+            }
+        }
     }
 
     /// `out = input @ W (+ b)` for one row: `input [dModel]` with its non-zero entries listed, `W [dModel, width]`.

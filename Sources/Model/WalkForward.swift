@@ -1,7 +1,7 @@
 import Foundation
 import Numerics
 
-// The forward pass of the exhaustive walk (Scoring/PrefixWalk.swift): one position at a time under a causal
+// The forward pass of the exhaustive walk (Grading/PrefixWalk.swift): one position at a time under a causal
 // mask, ForwardState's steps (ForwardState.swift) in the same order on the same numbers, with changes that
 // leave every bit as it was:
 //   - the first layer's inputs of a (token, position) pair (its residual row and every layer-0 head's q, k, v)
@@ -12,9 +12,12 @@ import Numerics
 //   - pattern · v skips, for a finite weight, the entries where v[c] is ±0, for the same reason (a non-finite
 //     weight gets every entry, as ForwardKernels.rowTimes does);
 //   - exp of an argument seen before is read from a small cache, and e / total of an e just divided is reused
-//     (the same inputs give the same bits).
-// Everything else (the softmax's order, W_O, the residual sums, b_O, the later layers' projections, W_U) calls
-// the very kernels ForwardState calls. Tests: PrefixWalkTests.swift (bit for bit against `forward`).
+//     (the same inputs give the same bits); the quotients feed pattern · v as they are taken, in key order;
+//   - z W_O and the unembedding W_U skip the rows of the weight without a non-zero entry when the input row is
+//     all finite (PackedModel.timesFinite), instead of listing the input's non-zero entries first.
+// Everything else (the softmax's order, the residual sums, b_O, the later layers' projections) calls the very
+// kernels ForwardState calls. No allocation, reference counting or exclusivity check per position: every
+// mutable state is a raw buffer. Tests: PrefixWalkTests.swift (bit for bit against `forward`).
 //
 // Storage for positions 0..<capacity (BOS included):
 //   residual[l]  [capacity, dModel]                  l = 1...layers (layer 0's input is a table row)
@@ -132,15 +135,18 @@ package final class WalkForward {
     package let model: PackedModel
     package let tables: FirstLayerTables
     package let capacity: Int
-    /// Positions computed so far.
-    package private(set) var count = 0
+    /// Positions computed so far (kept in a buffer: a stored `var` of a class costs a dynamic exclusivity check
+    /// on every write).
+    @inline(__always)
+    package var count: Int { counter.pointer[0] }
+    private let counter: ScratchBuffer<Int>
     private let layerCount: Int
     private let headCount: Int
     /// The first head of layer 1 (the heads of layer 0 are `0..<firstLaterHead`).
     private let firstLaterHead: Int
     private let doubles: ScratchBuffer<Double>
     /// Logits of every position, `[capacity, nOutputs]`.
-    private var logitRows: [Double]
+    private let logitRows: ScratchBuffer<Double>
     private let ints: ScratchBuffer<Int32>
     // Offsets in `doubles`.
     private let residualBase: Int, laterHeadBase: Int, weightsBase: Int, zBase: Int, outBase: Int,
@@ -200,7 +206,8 @@ package final class WalkForward {
         outBase = takeDoubles(d)
         qkInputBase = takeDoubles(d)
         zerosBase = takeDoubles(d)
-        logitRows = Array(repeating: 0, count: c * m.nOutputs)
+        logitRows = ScratchBuffer(count: c * m.nOutputs)
+        counter = ScratchBuffer(count: 1)
         entriesBase = takeInts(d)
         qkEntriesBase = takeInts(d)
         zEntriesBase = takeInts(max(1, m.maxHead))
@@ -275,14 +282,19 @@ package final class WalkForward {
     @inline(__always)
     package func truncate(to n: Int) {
         precondition(n >= 0 && n <= count, "cannot truncate \(count) positions to \(n)")
-        count = n
+        counter.pointer[0] = n
     }
 
-    /// The logits of computed position `p`, `[nOutputs]`.
-    @inline(__always)
+    /// The logits of computed position `p`, `[nOutputs]` (a copy; the walk reads them in place with `logitRow`).
     package func logits(at p: Int) -> ArraySlice<Double> {
-        let n = model.nOutputs
-        return logitRows[(p &* n)..<((p &+ 1) &* n)]
+        precondition(p >= 0 && p < count, "position \(p) is not computed (count \(count))")
+        return ArraySlice(UnsafeBufferPointer(start: logitRow(at: p), count: model.nOutputs))
+    }
+
+    /// The logits of computed position `p` in place, `[nOutputs]`: valid until the position is recomputed.
+    @inline(__always)
+    package func logitRow(at p: Int) -> UnsafePointer<Double> {
+        UnsafePointer(logitRows.pointer + p &* model.nOutputs)
     }
 
     /// Computes position `count` for `token` (a tabulated row of `W_E`) through every layer and appends it.
@@ -314,12 +326,10 @@ package final class WalkForward {
         let m = model
         let final = layerCount == 0 ? x0 : UnsafePointer(residual(layerCount, p))
         let entries = ints.pointer + entriesBase
-        logitRows.withUnsafeMutableBufferPointer { rows in
-            guard let row = rows.baseAddress.map({ $0 + p * m.nOutputs }) else { return }
-            m.times(final, m.wU, entries: entries, into: row)
-            if let bU = m.bU { ForwardKernels.add(m.at(bU), m.nOutputs, to: row) }
-        }
-        count = p + 1
+        let row = logitRows.pointer + p &* m.nOutputs
+        m.timesFinite(final, m.wU, entries: entries, into: row)
+        if let bU = m.bU { ForwardKernels.add(m.at(bU), m.nOutputs, to: row) }
+        counter.pointer[0] = p + 1
     }
 
     @inline(__always)
@@ -364,14 +374,17 @@ package final class WalkForward {
         let next = residual(l + 1, p)
         if layer.headCount == 0 { ForwardKernels.sum(x, doubles.pointer + zerosBase, d, into: next) }
         let weights = doubles.pointer + weightsBase, z = doubles.pointer + zBase, out = doubles.pointer + outBase
-        let visible = p + 1
+        let zEntries = ints.pointer + zEntriesBase
+        let visible = p + 1, scale = m.scale
+        // The buffers, in locals: stores through pointers would otherwise make the compiler reload them.
+        let kRows = kRows, vRows = vRows, vLists = vLists, vCounts = vCounts.pointer, kFinite = kFinite.pointer
+        let cells = cellOf.pointer
         for h in layer.firstHead..<(layer.firstHead + layer.headCount) {
-            let head = m.heads[h], base = h * c
+            let head = m.heads[h], base = h &* c
             // Scores, and their maximum (attentionRow's first loop).
             var maxScore = -Double.infinity
             if l == 0, let table = tableScores {
-                let row = table + (h &* tableCells &+ cellOf.pointer[p]) &* tableCells
-                let cells = cellOf.pointer
+                let row = table + (h &* tableCells &+ cells[p]) &* tableCells
                 for j in 0..<visible {
                     let s = row[cells[j]]
                     weights[j] = s
@@ -380,9 +393,9 @@ package final class WalkForward {
             } else {
                 let q = qRows[h], list = qLists[h], n = qCounts.pointer[h], dHead = head.dHead
                 for j in 0..<visible {
-                    let key = kRows[base + j]
+                    let key = kRows[base &+ j]
                     var dot = 0.0
-                    if kFinite.pointer[base + j] != 0 {
+                    if kFinite[base &+ j] != 0 {
                         for e in 0..<n {
                             let i = Int(list[e])
                             dot += q[i] * key[i]
@@ -390,23 +403,58 @@ package final class WalkForward {
                     } else {
                         for i in 0..<dHead { dot += q[i] * key[i] }
                     }
-                    let s = dot * m.scale
+                    let s = dot * scale
                     weights[j] = s
                     if s > maxScore { maxScore = s }
                 }
             }
-            // Softmax (attentionRow's), exp from the cache.
-            _ = ForwardKernels.softmax(weights, visible, maxScore: maxScore, exp: { cachedExp($0) })
+            // Softmax (ForwardKernels.softmax's steps), exp from the cache: the e_j and their total first.
+            var total = 0.0
+            if maxScore == .infinity {
+                for j in 0..<visible {
+                    let e = weights[j] == .infinity ? 1.0 : 0.0
+                    weights[j] = e
+                    total += e
+                }
+            } else {
+                var lastArgument = Double.nan, lastExp = Double.nan
+                for j in 0..<visible {
+                    let s = weights[j]
+                    let e: Double
+                    if s == -.infinity {
+                        e = 0
+                    } else if s == maxScore {
+                        e = 1  // exp(+0) is exactly 1
+                    } else {
+                        let argument = s - maxScore
+                        if argument != lastArgument {  // NaN never equals: always recomputed
+                            lastArgument = argument
+                            lastExp = cachedExp(argument)
+                        }
+                        e = lastExp
+                    }
+                    weights[j] = e
+                    total += e
+                }
+            }
+            // Then each weight e_j / total (the quotient of an equal e reused: the same bits), and at once
             // z = pattern v  [dValue], skipping the ±0 products of a finite weight.
             let dValue = head.dValue
-            z.update(repeating: 0, count: dValue)
+            for i in 0..<dValue { z[i] = 0 }
+            // (Equal bits in, equal bits out, NaN included: no special case once the first quotient is taken.)
+            var lastE = weights[0].bitPattern, lastWeight = weights[0] / total
             for j in 0..<visible {
-                let a = weights[j]
+                let e = weights[j]
+                if e.bitPattern != lastE {
+                    lastE = e.bitPattern
+                    lastWeight = e / total
+                }
+                let a = lastWeight
                 if a == 0 { continue }
-                let v = vRows[base + j]
+                let v = vRows[base &+ j]
                 if a.isFinite {
-                    let list = vLists[base + j]
-                    for e in 0..<vCounts.pointer[base + j] {
+                    let list = vLists[base &+ j]
+                    for e in 0..<vCounts[base &+ j] {
                         let i = Int(list[e])
                         z[i] += a * v[i]
                     }
@@ -414,7 +462,7 @@ package final class WalkForward {
                     for i in 0..<dValue { z[i] += a * v[i] }
                 }
             }
-            m.times(z, head.wO, entries: ints.pointer + zEntriesBase, into: out)
+            m.timesFinite(z, head.wO, entries: zEntries, into: out)
             ForwardKernels.sum(h == layer.firstHead ? x : UnsafePointer(next), out, d, into: next)
         }
         if let bO = layer.bO { ForwardKernels.add(m.at(bO), d, to: next) }

@@ -30,18 +30,20 @@ package enum BenchCommand {
         let cores = Cores.active
         c.output.out("circuit-grader bench: \(cores) cores, ratios against references measured in this run\n\n")
         var failed = false
-        let peak = machinePeak()
+        // `short` (for profilers): the `four` frames to length 8 only, one run each, without the peak loop.
+        let short = c.args.positional.contains("short")
+        let peak = short ? 1 : machinePeak()
         c.output.out("machine peak: \(rate(peak)) multiply-adds/s (\(cores) cores, 8 chains of SIMD2<Double> a = a * m + c each)\n\n")
         let subject = try benchSubject(catalog, root: root)
         // Positional arguments pick sections: forward, exhaustive (with naive enumeration), walk (the walk's
-        // frames alone), scaling, check; none runs them all. `proof` adds the whole-domain proof of
+        // frames alone), four (every causal 4-token reference over lengths 1-11), scaling, check; none runs them all. `proof` adds the whole-domain proof of
         // induction/pos's reference (435 M prefix nodes: minutes), `small` a frame for profilers.
         let sections = Set(c.args.positional)
         func wanted(_ name: String) -> Bool { sections.isEmpty || sections.contains(name) }
         let skipped = object([("skipped", .string("not asked for"))])
         let forwardResult = wanted("forward") ? try forward(subject, root: root, c, peak: peak, failed: &failed) : skipped
         let exhaustiveResult =
-            wanted("exhaustive") || sections.contains("walk")
+            wanted("exhaustive") || sections.contains("walk") || sections.contains("four")
             ? try exhaustive(catalog, root: root, c, naive: wanted("exhaustive"), proof: sections.contains("proof"), peak: peak, failed: &failed)
             : skipped
         let scalingResult = wanted("scaling") ? scaling(c) : skipped
@@ -257,6 +259,19 @@ package enum BenchCommand {
                 Frame(
                     name: "induction/pos reference, 6 tokens, lengths 1-6 (for profilers)", subject: subject, tokens: subject.spec.vocab, maxLength: 6, runs: 1)
             )
+            return .array(try exhaustiveFrames(frames, c, peak: peak))
+        }
+        if c.args.positional.contains("four") {
+            // Every causal 4-token exercise with at most 11 slots: the default `check` must prove them.
+            let only = c.args.options["exercise"]
+            for spec in catalog.specs where spec.causal && spec.vocab.count == 4 && spec.maxSequenceLength <= 11 && (only ?? spec.id) == spec.id {
+                guard let subject = try? reference(of: spec.id, catalog, root: root) else { continue }
+                let length = c.args.positional.contains("short") ? 8 : 11
+                frames.append(
+                    Frame(
+                        name: "\(spec.id) reference, 4 tokens, lengths 1-\(length)", subject: subject, tokens: spec.vocab, maxLength: length,
+                        runs: length == 11 ? 3 : 1))
+            }
             return .array(try exhaustiveFrames(frames, c, peak: peak))
         }
         if let subject = try? reference(of: "previous-token/nopos", catalog, root: root) {

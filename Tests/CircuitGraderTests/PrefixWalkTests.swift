@@ -69,6 +69,13 @@ private func randomModel(
         layers: layers, positional: positional, causal: causal, attentionScale: 0.7)
 }
 
+/// `model` with `by` added to the `none` class's b_U: most positions then predict none correctly, so walks get
+/// deep before they fail.
+private func raisingNone(_ model: Transformer, _ spec: ExerciseSpec, by extra: Double) -> Transformer {
+    guard let none = spec.outputs.firstIndex(of: PredictionRule.none) else { return model }
+    return model.replacing(bU: model.bU.enumerated().map { i, b in i == none ? b + extra : b })
+}
+
 /// `spec` with `rule` as its only rule.
 private func withRule(_ spec: ExerciseSpec, _ rule: PredictionRule) -> ExerciseSpec {
     var spec = spec
@@ -183,7 +190,7 @@ struct PrefixWalkTests {
         ]
         for rule in rules {
             for alphabet in [tokens, ["C", "A", "D"]] {
-                guard var labels = PrefixLabels(rule, tokens: alphabet, maxLength: 6) else {
+                guard let labels = PrefixLabels(rule, tokens: alphabet, maxLength: 6) else {
                     Issue.record("\(rule) reads only the prefix")
                     continue
                 }
@@ -248,9 +255,7 @@ struct PrefixWalkTests {
                     var model = randomModel(
                         seed: seed * 31 + UInt64(r), positional: positional, heads: seed == 2 ? [2, 1] : [1, 2], biases: seed != 1,
                         sparse: seed == 3, causal: causal, outputs: spec.outputs.count)
-                    if let none = spec.outputs.firstIndex(of: PredictionRule.none) {
-                        model = model.replacing(bU: model.bU.enumerated().map { i, b in i == none ? b + Double(seed) * 3 : b })
-                    }
+                    model = raisingNone(model, spec, by: Double(seed) * 3)
                     for (minLength, positions) in [(1, [GradedPositions.all]), (3, [.last]), (2, [.fired]), (1, [.last, .fired])] {
                         let verifier = try ExhaustiveVerifier(
                             spec: spec, model: model, maxLength: 5, tokens: seed == 2 ? ["C", "A", "D"] : nil, minLength: minLength,
@@ -276,6 +281,78 @@ struct PrefixWalkTests {
         #expect(result.sequences == 8 + 16 + 1)
         #expect(same(result, plainEnumeration(verifier)))
         #expect(same(result, verifier.runNaive()))
+    }
+
+    @Test("random models with ±0, ±inf, NaN and 1e300 entries: the walk equals plain enumeration")
+    func specialValuesMatchPlainEnumeration() throws {
+        let base = try repoCatalog().spec("current-token/pos")
+        let spec = withRule(base, .tokenAtOffset(offset: -1, map: ["A": "B"]))
+        var checked = 0
+        for positional in PositionalMode.allCases {
+            for seed in UInt64(1)...6 {
+                var model = randomModel(
+                    seed: seed * 101, positional: positional, heads: seed % 2 == 0 ? [1, 1] : [2], biases: seed % 3 != 0, sparse: true,
+                    special: true, outputs: spec.outputs.count)
+                model = raisingNone(model, spec, by: Double(seed) * 3)
+                let verifier = try ExhaustiveVerifier(spec: spec, model: model, maxLength: 5, positions: [.all])
+                let walked = verifier.run(), plain = plainEnumeration(verifier)
+                #expect(same(walked, plain), "\(positional) seed \(seed): \(walked) vs \(plain)")
+                checked += 1
+            }
+        }
+        #expect(checked == 6 * PositionalMode.allCases.count)
+    }
+
+    @Test("the walk's in-place margin equals Margin.logitGap bit for bit, ties, ±0 and non-finite logits included")
+    func inPlaceMarginMatches() {
+        var rng = SeededRandom(seed: 77)
+        let pool: [Double] = [0, -0.0, 1, -1, 0.5, 2, .infinity, -.infinity, .nan, 1e300, -1e300]
+        var mismatches = 0
+        for _ in 0..<20_000 {
+            let n = Int.random(in: 1...6, using: &rng)
+            let row = (0..<n).map { _ in
+                Int.random(in: 0..<3, using: &rng) == 0 ? pool[Int.random(in: 0..<pool.count, using: &rng)] : Double.random(in: -1...1, using: &rng)
+            }
+            let y = Int.random(in: 0..<n, using: &rng)
+            let plain = Margin.logitGap(row[...], expected: y)
+            let inPlace = row.withUnsafeBufferPointer { PrefixWalk.logitGap($0.baseAddress!, n, expected: y) }
+            if plain.bitPattern != inPlace.bitPattern { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+    }
+
+    @Test("timesFinite equals times bit for bit on sparse and dense weights, special entries included")
+    func timesFiniteMatchesTimes() {
+        var rng = SeededRandom(seed: 5)
+        var mismatches = 0
+        for trial in 0..<400 {
+            let rows = Int.random(in: 1...9, using: &rng), columns = Int.random(in: 1...7, using: &rng)
+            // Sparse enough for the column lists (and with whole zero rows) in most trials, dense in some.
+            let w = Matrix(
+                rows: rows, columns: columns,
+                values: (0..<(rows * columns)).map { i in
+                    trial % 4 == 0 || (i / columns) % 3 == 1 ? Double.random(in: -2...2, using: &rng) : (i % 5 == 0 ? 1.5 : 0)
+                })
+            let model = Transformer(
+                wE: Matrix(rows: 1, columns: rows, values: Array(repeating: 0, count: rows)), wPos: nil, wU: w,
+                bU: Array(repeating: 0, count: columns), layers: [], positional: .none, causal: true, attentionScale: 1)
+            let packed = PackedModel(model)
+            for _ in 0..<10 {
+                let input = values(rows, sparse: true, special: Int.random(in: 0..<3, using: &rng) == 0, &rng)
+                let entries = UnsafeMutablePointer<Int32>.allocate(capacity: rows)
+                let a = UnsafeMutablePointer<Double>.allocate(capacity: columns), b = UnsafeMutablePointer<Double>.allocate(capacity: columns)
+                input.withUnsafeBufferPointer { row in
+                    packed.times(row.baseAddress!, packed.wU, entries: entries, into: a)
+                    packed.timesFinite(row.baseAddress!, packed.wU, entries: entries, into: b)
+                }
+                if (0..<columns).contains(where: { a[$0].bitPattern != b[$0].bitPattern }) { mismatches += 1 }
+                if ForwardKernels.allFinite(input, rows) != input.allSatisfy(\.isFinite) { mismatches += 1 }
+                entries.deallocate()
+                a.deallocate()
+                b.deallocate()
+            }
+        }
+        #expect(mismatches == 0)
     }
 
     // MARK: counts and estimates
