@@ -11,13 +11,15 @@ extension ExerciseSpec {
     /// token's row of `W_E`. The spec parser admits only vocabulary tokens into cases, generators and the
     /// domain, and the CLI checks `--sequence` before it gets here, so an unknown token is a bug in the grader,
     /// never a student's mistake: it stops the program and names the token rather than grading another input.
-    public func modelInput(_ tokens: [String]) -> [Int] {
-        bosPrefix
-            + tokens.map { token in
-                guard let row = tokenIndex(token) else {
-                    preconditionFailure("\"\(token)\" is not in the vocabulary of \(id) (\(vocab.joined(separator: " ")))")
-                }
-                return row
+    public func modelInput(_ tokens: [String]) -> [Int] { bosPrefix + tokenRows(tokens) }
+
+    /// Each token's row of `W_E`, without BOS; an unknown token stops the program, as in `modelInput`.
+    public func tokenRows(_ tokens: [String]) -> [Int] {
+        tokens.map { token in
+            guard let row = tokenIndex(token) else {
+                preconditionFailure("\"\(token)\" is not in the vocabulary of \(id) (\(vocab.joined(separator: " ")))")
             }
+            return row
+        }
     }
 }

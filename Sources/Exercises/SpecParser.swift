@@ -41,12 +41,13 @@ public enum SpecParser {
         try requireUnique(families.map(\.id), root, "families")
         try SpecLimits.check(fixed: fixed, families: families, root)
         let hash = String(format: "%016llx", fnv1a64(String(decoding: bytes, as: UTF8.self)))
+        let scale = try parseScale(root, dHead: limits.dHead)
         var spec = ExerciseSpec(
             id: try root.string("id"), exercise: try root.string("exercise"), variant: try root.string("variant"),
             title: try root.string("title"), origin: try root.string("source"), description: try root.string("description"),
             status: try parseStatus(root), vocab: vocab, bos: bos, outputs: outputs, nCtx: nCtx,
             positional: positional, causal: try root.optionalBool("causal") ?? true,
-            attentionScale: try parseScale(root, dHead: limits.dHead), limits: limits, layout: layout,
+            attentionScale: scale.value, limits: limits, layout: layout,
             wE: fixed.wE, wPos: fixed.wPos, wU: fixed.wU, bU: fixed.bU,
             studentEmbeddings: try root.optionalBool("student_embeddings") ?? false,
             optionalMatrices: Set(try root.optionalStrings("optional_matrices") ?? []),
@@ -54,7 +55,7 @@ public enum SpecParser {
             proofBudget: try parseProofBudget(root), domainPoints: try parsePoints(root, "domain_points") ?? 1,
             necessaryHeads: try parseNecessaryHeads(root, limits: limits),
             file: file, specHash: hash)
-        spec.attentionScaleFollowsDHead = try root.has("attention_scale") && root.value("attention_scale").string == AttentionScale.inverseSqrtDHead
+        spec.attentionScaleFollowsDHead = scale.followsDHead
         return spec
     }
 
@@ -112,11 +113,12 @@ public enum SpecParser {
             dHead: try f.optionalInteger("d_head", in: 1...InputLimits.maxDimension))
     }
 
-    private static func parseScale(_ root: JSONFields, dHead: Int?) throws -> Double {
-        guard root.has("attention_scale") else { return 1 }
+    /// The scale, and whether it was written `1/sqrt(d_head)` (then it follows the graded model's d_head).
+    private static func parseScale(_ root: JSONFields, dHead: Int?) throws -> (value: Double, followsDHead: Bool) {
+        guard root.has("attention_scale") else { return (1, false) }
         let v = try root.value("attention_scale")
-        if let x = v.number, x.isFinite, x > 0 { return x }
-        if v.string == AttentionScale.inverseSqrtDHead, let dHead { return 1 / Double(dHead).squareRoot() }
+        if let x = v.number, x.isFinite, x > 0 { return (x, false) }
+        if v.string == AttentionScale.inverseSqrtDHead, let dHead { return (1 / Double(dHead).squareRoot(), true) }
         throw root.error("attention_scale", "expected a positive number, or \"1/sqrt(d_head)\" with limits.d_head set")
     }
 

@@ -245,7 +245,7 @@ package struct ExhaustiveGrading {
     package init(_ verifier: ExhaustiveVerifier) {
         outputs = verifier.spec.outputs
         scorer = PredictionScorer(outputs: verifier.spec.outputs)
-        tokenRows = Array(verifier.spec.modelInput(verifier.tokens).dropFirst(verifier.spec.bosPrefix.count))
+        tokenRows = verifier.spec.tokenRows(verifier.tokens)
         bos = verifier.spec.bosPrefix
         all = verifier.positions.contains(.all)
         last = verifier.positions.contains(.last)

@@ -10,10 +10,21 @@ public enum Margin {
     /// Homogeneous of degree 0 in the logits, so scaling everything the heads write leaves it unchanged
     /// except for the share of fixed biases.
     public static func logitGap(_ logits: ArraySlice<Double>, expected y: Int) -> Double {
-        guard logits.allSatisfy(\.isFinite) else { return -1 }
-        let base = logits.startIndex
+        logits.withUnsafeBufferPointer { row in
+            guard let base = row.baseAddress else { return 0 }  // no logits: all (none) equal
+            return logitGap(base, row.count, expected: y)
+        }
+    }
+
+    /// `logitGap` of the `n` logits at `row`, read in place (the prefix walk's hot path).
+    @inline(__always)
+    package static func logitGap(_ row: UnsafePointer<Double>, _ n: Int, expected y: Int) -> Double {
+        var finite = true
+        for j in 0..<n { finite = finite && row[j].isFinite }
+        guard finite else { return -1 }
         var best = -Double.infinity, low = Double.infinity, high = -Double.infinity
-        for (j, l) in logits.enumerated() {
+        for j in 0..<n {
+            let l = row[j]
             low = min(low, l)
             high = max(high, l)
             if j != y { best = max(best, l) }
@@ -21,7 +32,7 @@ public enum Margin {
         let range = high - low
         guard range > 0 else { return 0 }
         if best == -.infinity { return 1 }
-        return (logits[base + y] - best) / range
+        return (row[y] - best) / range
     }
 
     /// Attention margin: the smallest of `max weight on allowed keys − max weight elsewhere` (when argmax is

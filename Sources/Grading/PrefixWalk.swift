@@ -44,25 +44,6 @@ package struct PrefixWalk {
         expected = labels.map { scorer.outputs.contains($0) ? scorer.column(of: $0) : -1 }
     }
 
-    /// `Margin.logitGap` of the `n` logits at `row`, bit for bit, read in place (PrefixWalkTests compares them).
-    @inline(__always)
-    package static func logitGap(_ row: UnsafePointer<Double>, _ n: Int, expected y: Int) -> Double {
-        var finite = true
-        for j in 0..<n { finite = finite && row[j].isFinite }
-        guard finite else { return -1 }
-        var best = -Double.infinity, low = Double.infinity, high = -Double.infinity
-        for j in 0..<n {
-            let l = row[j]
-            low = min(low, l)
-            high = max(high, l)
-            if j != y { best = max(best, l) }
-        }
-        let range = high - low
-        guard range > 0 else { return 0 }
-        if best == -.infinity { return 1 }
-        return (row[y] - best) / range
-    }
-
     package func run() -> ExhaustiveResult {
         let plan = TaskPlan(alphabet: verifier.tokens.count, maxLength: verifier.maxLength)
         let outcomes = UnsafeSendableBox<ExhaustiveTally>(count: plan.count)
@@ -205,7 +186,7 @@ private struct TaskWalker {
         }
         guard domain ? lastGraded != 0 : innerGraded != 0 else { return true }
         if expected[id] < 0 { _ = walk.grading.outputIndex(labels?.labels[id] ?? "") }  // stops with the label's name
-        let margin = PrefixWalk.logitGap(forward.logitRow(at: t &+ offset), nOutputs, expected: expected[id])
+        let margin = Margin.logitGap(forward.logitRow(at: t &+ offset), nOutputs, expected: expected[id])
         if margin > 0 {
             if margin < tally.worstMargin { tally.worstMargin = margin }
             return true

@@ -123,15 +123,44 @@ package enum ForwardKernels {
     package static func softmax(
         _ weights: UnsafeMutablePointer<Double>, _ visible: Int, maxScore: Double, exp: (Double) -> Double
     ) -> Double {
+        let total = exponentials(weights, visible, maxScore: maxScore, exp: exp)
+        // e / total, reusing the quotient of an equal e (same bits in, same bits out): hand-written heads give
+        // most keys one of a few weights.
+        var lastE = Double.nan.bitPattern | 1, lastWeight = Double.nan
+        for j in 0..<visible {
+            let e = weights[j]
+            if e.bitPattern != lastE || e.isNaN {
+                lastE = e.bitPattern
+                lastWeight = e / total
+            }
+            weights[j] = lastWeight
+        }
+        return total
+    }
+
+    /// The softmax's first step, shared by `softmax` and the prefix walk (which fuses the second into
+    /// pattern · v): `weights[0..<visible]` holds the scores, whose largest is `maxScore`; on return it holds
+    /// `e_j = exp(s_j - max)` (1 for each `+inf` when the largest is `+inf`, 0 for `-inf`), in key order, and
+    /// their total is returned.
+    @inline(__always)
+    package static func exponentials(
+        _ weights: UnsafeMutablePointer<Double>, _ visible: Int, maxScore: Double, exp: (Double) -> Double
+    ) -> Double {
         var total = 0.0
+        if maxScore == .infinity {
+            for j in 0..<visible {
+                let e = weights[j] == .infinity ? 1.0 : 0.0
+                weights[j] = e
+                total += e
+            }
+            return total
+        }
         // Hand-written heads give many keys the same score: exp of the argument just computed is reused.
         var lastArgument = Double.nan, lastExp = Double.nan
         for j in 0..<visible {
             let s = weights[j]
             let e: Double
-            if maxScore == .infinity {
-                e = s == .infinity ? 1 : 0
-            } else if s == -.infinity {
+            if s == -.infinity {
                 e = 0
             } else if s == maxScore {
                 e = 1  // exp(+0) is exactly 1
@@ -145,17 +174,6 @@ package enum ForwardKernels {
             }
             weights[j] = e
             total += e
-        }
-        // e / total, reusing the quotient of an equal e (same bits in, same bits out): hand-written heads give
-        // most keys one of a few weights.
-        var lastE = Double.nan.bitPattern | 1, lastWeight = Double.nan
-        for j in 0..<visible {
-            let e = weights[j]
-            if e.bitPattern != lastE || e.isNaN {
-                lastE = e.bitPattern
-                lastWeight = e / total
-            }
-            weights[j] = lastWeight
         }
         return total
     }

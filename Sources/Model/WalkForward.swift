@@ -409,34 +409,7 @@ package final class WalkForward {
                 }
             }
             // Softmax (ForwardKernels.softmax's steps), exp from the cache: the e_j and their total first.
-            var total = 0.0
-            if maxScore == .infinity {
-                for j in 0..<visible {
-                    let e = weights[j] == .infinity ? 1.0 : 0.0
-                    weights[j] = e
-                    total += e
-                }
-            } else {
-                var lastArgument = Double.nan, lastExp = Double.nan
-                for j in 0..<visible {
-                    let s = weights[j]
-                    let e: Double
-                    if s == -.infinity {
-                        e = 0
-                    } else if s == maxScore {
-                        e = 1  // exp(+0) is exactly 1
-                    } else {
-                        let argument = s - maxScore
-                        if argument != lastArgument {  // NaN never equals: always recomputed
-                            lastArgument = argument
-                            lastExp = cachedExp(argument)
-                        }
-                        e = lastExp
-                    }
-                    weights[j] = e
-                    total += e
-                }
-            }
+            let total = ForwardKernels.exponentials(weights, visible, maxScore: maxScore, exp: cachedExp)
             // Then each weight e_j / total (the quotient of an equal e reused: the same bits), and at once
             // z = pattern v  [dValue], skipping the ±0 products of a finite weight.
             let dValue = head.dValue

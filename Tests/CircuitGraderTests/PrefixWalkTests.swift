@@ -315,7 +315,7 @@ struct PrefixWalkTests {
             }
             let y = Int.random(in: 0..<n, using: &rng)
             let plain = Margin.logitGap(row[...], expected: y)
-            let inPlace = row.withUnsafeBufferPointer { PrefixWalk.logitGap($0.baseAddress!, n, expected: y) }
+            let inPlace = row.withUnsafeBufferPointer { Margin.logitGap($0.baseAddress!, n, expected: y) }
             if plain.bitPattern != inPlace.bitPattern { mismatches += 1 }
         }
         #expect(mismatches == 0)
