@@ -87,6 +87,12 @@ package enum ForwardKernels {
         for c in 0..<n { out[c] += bias[c] }
     }
 
+    /// `out[c] = a[c]` for `c < n`: a loop, because a call to memmove costs more than a few stores.
+    @inline(__always)
+    package static func copy<T>(_ a: UnsafePointer<T>, _ n: Int, to out: UnsafeMutablePointer<T>) {
+        for c in 0..<n { out[c] = a[c] }
+    }
+
     /// `out[c] = a[c] + b[c]` for `c < n` (`out` may be `a`).
     @inline(__always)
     package static func sum(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ n: Int, into out: UnsafeMutablePointer<Double>) {

@@ -50,6 +50,9 @@ package final class FirstLayerTables: @unchecked Sendable {
     package let kFinite: ScratchBuffer<UInt8>
     package let vList: ScratchBuffer<Int32>, vCount: ScratchBuffer<Int32>
     package let qList: ScratchBuffer<Int32>, qCount: ScratchBuffer<Int32>
+    /// Per layer-0 head and row (`h * cells + cell`): the class of the row's (k, v) and of its q among the
+    /// head's rows (HeadMemo.swift), numbered from 0 in order of first sight.
+    package let keyClass: ScratchBuffer<Int32>, queryClass: ScratchBuffer<Int32>
     /// `[heads, cells, cells]`: `scores[h][a][b] = (q_a · k_b) * scale`; nil when it would be large.
     package let scores: ScratchBuffer<Double>?
     /// The most doubles the score table may hold (8 MiB).
@@ -85,6 +88,8 @@ package final class FirstLayerTables: @unchecked Sendable {
         vCount = ScratchBuffer(count: columns.count * cells)
         qList = ScratchBuffer(count: columns.count * cells * stride)
         qCount = ScratchBuffer(count: columns.count * cells)
+        keyClass = ScratchBuffer(count: columns.count * cells)
+        queryClass = ScratchBuffer(count: columns.count * cells)
         let state = ForwardState(model, capacity: max(1, capacity), keepsTrace: false)
         for token in 0..<model.dVocab where slotOf[token] >= 0 {
             for p in 0..<capacity {
@@ -98,6 +103,18 @@ package final class FirstLayerTables: @unchecked Sendable {
                     qCount.pointer[i] = Int32(ForwardKernels.nonZeros(row + head.q, head.dHead, into: qList.pointer + i * stride))
                 }
             }
+        }
+        for (h, head) in columns.enumerated() {
+            let keys = RowClasses(width: head.dHead + head.dValue, limit: max(1, cells))
+            let queries = RowClasses(width: head.dHead, limit: max(1, cells))
+            for cell in 0..<cells {
+                let row = UnsafePointer(rows.pointer + cell * width)
+                // k and v are adjacent in the row
+                keyClass.pointer[h * cells + cell] = keys.id(row + head.k, head.dHead + head.dValue, row)
+                queryClass.pointer[h * cells + cell] = queries.id(row + head.q, head.dHead, row)
+            }
+            keys.deallocate()
+            queries.deallocate()
         }
         if tabulatingScores, !columns.isEmpty, columns.count * cells * cells <= Self.scoreLimit {
             let table = ScratchBuffer<Double>(count: columns.count * cells * cells)
@@ -175,6 +192,15 @@ package final class WalkForward {
     private let tableVList: UnsafePointer<Int32>, tableVCount: UnsafePointer<Int32>
     private let tableQList: UnsafePointer<Int32>, tableQCount: UnsafePointer<Int32>
     private let tableScores: UnsafePointer<Double>?
+    private let tableKeyClass: UnsafePointer<Int32>, tableQueryClass: UnsafePointer<Int32>
+    /// Per head: its memo (HeadMemo.swift); per head and position (`h * capacity + p`), the memo's node of the
+    /// key sequence `0...p` (-1: none); per head, the current query's class.
+    private let memos: UnsafeMutablePointer<HeadMemo>
+    private let pathNodes: ScratchBuffer<Int32>
+    /// Per head, the classes of the current position's (k, v) and q (-1: none).
+    private let keyClassOf: ScratchBuffer<Int32>, queryClasses: ScratchBuffer<Int32>
+    /// Per layer (layer 0's unused): its projections by input row.
+    private let projectionMemos: UnsafeMutablePointer<ProjectionMemo>
     /// exp of recent arguments: `expKeys[i]` is an argument's bit pattern (a NaN pattern when empty).
     private let expKeys: ScratchBuffer<UInt64>
     private let expValues: ScratchBuffer<Double>
@@ -243,6 +269,18 @@ package final class WalkForward {
         tableQList = UnsafePointer(tables.qList.pointer)
         tableQCount = UnsafePointer(tables.qCount.pointer)
         tableScores = tables.scores.map { UnsafePointer($0.pointer) }
+        tableKeyClass = UnsafePointer(tables.keyClass.pointer)
+        tableQueryClass = UnsafePointer(tables.queryClass.pointer)
+        memos = .allocate(capacity: max(1, m.heads.count))
+        for (h, head) in m.heads.enumerated() { (memos + h).initialize(to: HeadMemo(dModel: d, dHead: head.dHead, dValue: head.dValue)) }
+        pathNodes = ScratchBuffer(count: slots)
+        keyClassOf = ScratchBuffer(count: max(1, m.heads.count))
+        queryClasses = ScratchBuffer(count: max(1, m.heads.count))
+        projectionMemos = .allocate(capacity: max(1, layerCount))
+        for (l, layer) in m.layers.enumerated() {
+            let shapes = m.heads(of: layer).map { (dHead: $0.dHead, dValue: $0.dValue) }
+            (projectionMemos + l).initialize(to: ProjectionMemo(inputWidth: m.positionsInQK ? 2 * d : d, heads: l == 0 ? [] : shapes))
+        }
         // Later heads' rows never move: point at them once.
         let base = UnsafePointer(doubles.pointer)
         let intBase = UnsafePointer(ints.pointer)
@@ -276,7 +314,16 @@ package final class WalkForward {
         qLists.deallocate()
         firstHeads.deallocate()
         slotOf.deallocate()
+        for h in 0..<headCount { memos[h].deallocate() }
+        memos.deinitialize(count: headCount)
+        memos.deallocate()
+        for l in 0..<layerCount { projectionMemos[l].deallocate() }
+        projectionMemos.deinitialize(count: layerCount)
+        projectionMemos.deallocate()
     }
+
+    /// Per head: remembered outputs used, and lookups (HeadMemo.swift).
+    package var memoCounts: [(hits: Int, lookups: Int)] { (0..<headCount).map { (memos[$0].hits, memos[$0].lookups) } }
 
     /// Forgets positions `n...`; later pushes recompute them.
     @inline(__always)
@@ -316,6 +363,8 @@ package final class WalkForward {
             qRows[h] = x0 + head.q
             qLists[h] = tableQList + i &* tableStride
             qCounts.pointer[h] = Int(tableQCount[i])
+            pathNodes.pointer[slot] = memos[h].child(of: p == 0 ? 0 : pathNodes.pointer[slot &- 1], tableKeyClass[i])
+            queryClasses.pointer[h] = tableQueryClass[i]
         }
         for l in 0..<layerCount {
             let x = l == 0 ? x0 : UnsafePointer(residual(l, p))
@@ -338,18 +387,41 @@ package final class WalkForward {
     }
 
     /// q, k and v of position `p` for every head of layer `l` (> 0), as ForwardState's `project`; also k's
-    /// finiteness, v's non-zero entries and q's.
+    /// finiteness, v's non-zero entries and q's, and the head memos' classes: copied when the layer met the
+    /// same input before (ProjectionMemo), else computed and remembered.
     private func project(layer l: Int, at p: Int, _ x: UnsafePointer<Double>) {
+        let m = model, d = m.dModel
+        var qk = x
+        if m.positionsInQK, let wPos = m.wPos {
+            let input = doubles.pointer + qkInputBase
+            ForwardKernels.sum(x, m.at(wPos + p * d), d, into: input)
+            qk = UnsafePointer(input)
+        }
+        let memo = projectionMemos[l]
+        let known = memo.inputs.count
+        let id = memo.inputs.id(x, d, qk)
+        if id >= 0 && Int(id) < known {
+            recall(layer: l, at: p, memo.record(id))
+        } else {
+            computeProjections(layer: l, at: p, x, qk)
+            if id >= 0 { remember(layer: l, at: p, memo.record(id)) }
+        }
+        for h in m.layers[l].firstHead..<(m.layers[l].firstHead + m.layers[l].headCount) {
+            let slot = h &* capacity &+ p
+            pathNodes.pointer[slot] = memos[h].child(of: p == 0 ? 0 : pathNodes.pointer[slot &- 1], keyClassOf.pointer[h])
+        }
+    }
+
+    /// The projections of `project`, computed (`qk` is `x`, or `x` plus the position's row of W_pos).
+    private func computeProjections(layer l: Int, at p: Int, _ x: UnsafePointer<Double>, _ qk: UnsafePointer<Double>) {
         let m = model, d = m.dModel, c = capacity
         let layer = m.layers[l]
         let entries = ints.pointer + entriesBase
         let count = ForwardKernels.nonZeros(x, d, into: entries)
-        var qk = x, qkList = UnsafePointer(entries), qkCount = count
-        if m.positionsInQK, let wPos = m.wPos {
-            let input = doubles.pointer + qkInputBase, list = ints.pointer + qkEntriesBase
-            ForwardKernels.sum(x, m.at(wPos + p * d), d, into: input)
-            qkCount = ForwardKernels.nonZeros(input, d, into: list)
-            qk = UnsafePointer(input)
+        var qkList = UnsafePointer(entries), qkCount = count
+        if qk != x {
+            let list = ints.pointer + qkEntriesBase
+            qkCount = ForwardKernels.nonZeros(qk, d, into: list)
             qkList = UnsafePointer(list)
         }
         for h in layer.firstHead..<(layer.firstHead + layer.headCount) {
@@ -363,6 +435,53 @@ package final class WalkForward {
             vCounts.pointer[slot] = ForwardKernels.nonZeros(v, head.dValue, into: UnsafeMutablePointer(mutating: vLists[slot]))
             qRows[h] = UnsafePointer(qRow)
             qCounts.pointer[h] = ForwardKernels.nonZeros(qRow, head.dHead, into: UnsafeMutablePointer(mutating: qLists[h]))
+            let memo = memos[h]
+            keyClassOf.pointer[h] = memo.isOn ? memo.keyClasses.id(k, head.dHead, v) : -1
+            queryClasses.pointer[h] = memo.isOn ? memo.queryClasses.id(qRow, head.dHead, qRow) : -1
+        }
+    }
+
+    /// Copies position `p`'s projections, computed by `computeProjections`, into a ProjectionMemo record.
+    private func remember(layer l: Int, at p: Int, _ record: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int32>)) {
+        var (reals, ints) = record
+        let c = capacity, layer = model.layers[l]
+        for h in layer.firstHead..<(layer.firstHead + layer.headCount) {
+            let head = model.heads[h], slot = h &* c &+ p, dHead = head.dHead, dValue = head.dValue
+            ForwardKernels.copy(qRows[h], dHead, to: reals)
+            ForwardKernels.copy(kRows[slot], dHead, to: reals + dHead)
+            ForwardKernels.copy(vRows[slot], dValue, to: reals + 2 &* dHead)
+            reals += 2 &* dHead &+ dValue
+            ints[0] = Int32(kFinite.pointer[slot])
+            ints[1] = Int32(vCounts.pointer[slot])
+            ints[2] = Int32(qCounts.pointer[h])
+            ints[3] = keyClassOf.pointer[h]
+            ints[4] = queryClasses.pointer[h]
+            ForwardKernels.copy(vLists[slot], dValue, to: ints + 5)
+            ForwardKernels.copy(qLists[h], dHead, to: ints + (5 + dValue))
+            ints += 5 + dValue + dHead
+        }
+    }
+
+    /// Position `p`'s projections from a ProjectionMemo record (the inverse of `remember`).
+    private func recall(layer l: Int, at p: Int, _ record: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int32>)) {
+        var (reals, ints) = record
+        let c = capacity, layer = model.layers[l]
+        for h in layer.firstHead..<(layer.firstHead + layer.headCount) {
+            let head = model.heads[h], slot = h &* c &+ p, dHead = head.dHead, dValue = head.dValue
+            let k = UnsafeMutablePointer(mutating: kRows[slot]), qRow = k - c &* dHead
+            ForwardKernels.copy(reals, dHead, to: qRow)
+            ForwardKernels.copy(reals + dHead, dHead, to: k)
+            ForwardKernels.copy(reals + 2 &* dHead, dValue, to: UnsafeMutablePointer(mutating: vRows[slot]))
+            reals += 2 &* dHead &+ dValue
+            kFinite.pointer[slot] = UInt8(ints[0])
+            vCounts.pointer[slot] = Int(ints[1])
+            qCounts.pointer[h] = Int(ints[2])
+            keyClassOf.pointer[h] = ints[3]
+            queryClasses.pointer[h] = ints[4]
+            ForwardKernels.copy(ints + 5, dValue, to: UnsafeMutablePointer(mutating: vLists[slot]))
+            ForwardKernels.copy(ints + (5 + dValue), dHead, to: UnsafeMutablePointer(mutating: qLists[h]))
+            qRows[h] = UnsafePointer(qRow)
+            ints += 5 + dValue + dHead
         }
     }
 
@@ -373,13 +492,32 @@ package final class WalkForward {
         let layer = m.layers[l]
         let next = residual(l + 1, p)
         if layer.headCount == 0 { ForwardKernels.sum(x, doubles.pointer + zerosBase, d, into: next) }
-        let weights = doubles.pointer + weightsBase, z = doubles.pointer + zBase, out = doubles.pointer + outBase
+        let out = doubles.pointer + outBase
+        for h in layer.firstHead..<(layer.firstHead + layer.headCount) {
+            // The head's output z W_O into `out`: remembered, or computed (and remembered).
+            let node = pathNodes.pointer[h &* c &+ p], queryClass = queryClasses.pointer[h]
+            let known = node >= 0 && queryClass >= 0
+            if known, let stored = memos[h].output(node, queryClass) {
+                ForwardKernels.copy(stored, d, to: out)
+            } else {
+                headOutput(h, layer: l, at: p, into: out)
+                if known { memos[h].remember(node, queryClass, out) }
+            }
+            ForwardKernels.sum(h == layer.firstHead ? x : UnsafePointer(next), out, d, into: next)
+        }
+        if let bO = layer.bO { ForwardKernels.add(m.at(bO), d, to: next) }
+    }
+
+    /// Head `h` (of layer `l`) at position `p` over keys `0...p`: its output z W_O into `out` `[dModel]`.
+    private func headOutput(_ h: Int, layer l: Int, at p: Int, into out: UnsafeMutablePointer<Double>) {
+        let m = model, c = capacity
+        let weights = doubles.pointer + weightsBase, z = doubles.pointer + zBase
         let zEntries = ints.pointer + zEntriesBase
         let visible = p + 1, scale = m.scale
         // The buffers, in locals: stores through pointers would otherwise make the compiler reload them.
         let kRows = kRows, vRows = vRows, vLists = vLists, vCounts = vCounts.pointer, kFinite = kFinite.pointer
         let cells = cellOf.pointer
-        for h in layer.firstHead..<(layer.firstHead + layer.headCount) {
+        do {
             let head = m.heads[h], base = h &* c
             // Scores, and their maximum (attentionRow's first loop).
             var maxScore = -Double.infinity
@@ -436,9 +574,7 @@ package final class WalkForward {
                 }
             }
             m.timesFinite(z, head.wO, entries: zEntries, into: out)
-            ForwardKernels.sum(h == layer.firstHead ? x : UnsafePointer(next), out, d, into: next)
         }
-        if let bO = layer.bO { ForwardKernels.add(m.at(bO), d, to: next) }
     }
 
     /// `exp(argument)`, from the cache when the argument was seen (NaN is never cached).

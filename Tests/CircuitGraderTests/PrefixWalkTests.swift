@@ -69,6 +69,35 @@ private func randomModel(
         layers: layers, positional: positional, causal: causal, attentionScale: 0.7)
 }
 
+/// A model whose heads' keys and values read only dims 0 and 1, where tokens 1, 2 and 3 have equal rows (and W_pos
+/// is zero): its keys fall into few classes, so the walk's memos (Model/HeadMemo.swift) remember most head outputs,
+/// while queries also read dim 2 (so equal key sequences meet different queries) and the other dims keep every
+/// token's logits apart. Layers `heads`; W_O writes every dim, so a later layer's
+/// heads see what the earlier ones found.
+private func coarseModel(seed: UInt64, positional: PositionalMode, heads: [Int], biases: Bool, outputs: Int = 6) -> Transformer {
+    var rng = SeededRandom(seed: seed)
+    let dModel = 7, dHead = 3
+    func reading(_ columns: Int, dims: Int = 2) -> Matrix {
+        let m = matrix(dModel, columns, sparse: seed % 2 == 0, &rng)
+        return Matrix(rows: dModel, columns: columns, values: m.values.enumerated().map { i, v in i / columns < dims ? v : 0 })
+    }
+    var wE = matrix(5, dModel, sparse: false, &rng)
+    for token in 2...3 { for c in 0..<2 { wE[token, c] = wE[1, c] } }
+    var wPos = matrix(8, dModel, sparse: false, &rng)
+    for p in 0..<8 { for c in 0..<2 { wPos[p, c] = 0 } }
+    let layers = heads.map { count in
+        AttentionLayer(
+            heads: (0..<count).map { h in
+                AttentionHead(
+                    wQ: reading(dHead, dims: 3), wK: reading(dHead), wV: reading(h % 2 == 0 ? 2 : dHead), wO: matrix(h % 2 == 0 ? 2 : dHead, dModel, sparse: false, &rng),
+                    bQ: biases ? values(dHead, sparse: false, special: false, &rng) : nil, bK: nil, bV: nil)
+            }, bO: biases ? values(dModel, sparse: false, special: false, &rng) : Array(repeating: 0, count: dModel))
+    }
+    return Transformer(
+        wE: wE, wPos: positional == .none ? nil : wPos, wU: matrix(dModel, outputs, sparse: false, &rng),
+        bU: values(outputs, sparse: false, special: false, &rng), layers: layers, positional: positional, causal: true, attentionScale: 0.7)
+}
+
 /// `model` with `by` added to the `none` class's b_U: most positions then predict none correctly, so walks get
 /// deep before they fail.
 private func raisingNone(_ model: Transformer, _ spec: ExerciseSpec, by extra: Double) -> Transformer {
@@ -265,6 +294,41 @@ struct PrefixWalkTests {
                     }
                 }
             }
+        }
+    }
+
+    @Test("remembered head outputs: a model whose heads read coarse dims gives forward's logits bit for bit, and the walk equals plain enumeration", arguments: PositionalMode.allCases)
+    func memoisedHeadsMatchForward(positional: PositionalMode) throws {
+        var rng = SeededRandom(seed: 77)
+        var mismatches: [String] = []
+        var hits = 0, lookups = 0
+        for seed in UInt64(1)...4 {
+            let heads = seed % 2 == 0 ? [2, 1] : [1, 2, 1]
+            let model = coarseModel(seed: seed, positional: positional, heads: heads, biases: seed > 2)
+            let walk = WalkForward(FirstLayerTables(PackedModel(model), capacity: 8, tokens: [0, 1, 2, 3, 4], tabulatingScores: seed != 3))
+            forEachEdit(rounds: 400, maxLength: 8, alphabet: 5, &rng) { kept, tokens in
+                walk.truncate(to: min(kept, walk.count))
+                for token in tokens[walk.count...] { walk.push(token) }
+                let whole = model.forward(tokens).logits
+                for p in tokens.indices where bits(walk.logits(at: p)) != bits(whole.row(p)) {
+                    mismatches.append("seed \(seed) heads \(heads) \(tokens) position \(p)")
+                }
+            }
+            for counts in walk.memoCounts {
+                hits += counts.hits
+                lookups += counts.lookups
+            }
+        }
+        #expect(mismatches.count == 0, "\(mismatches.count) mismatches, first: \(mismatches.prefix(3))")
+        // The memos were used: many lookups found a remembered output (so the comparison above tested them).
+        #expect(hits > 1_000, "\(hits) hits in \(lookups) lookups")
+        // And the whole walk, with its subtrees on every core, equals the plain enumeration.
+        let spec = withRule(try repoCatalog().spec("current-token/pos"), .tokenAtOffset(offset: -1, map: ["A": "B"]))
+        for seed in UInt64(1)...2 {
+            let model = raisingNone(coarseModel(seed: seed, positional: positional, heads: [2, 1], biases: true, outputs: spec.outputs.count), spec, by: 4)
+            let verifier = try ExhaustiveVerifier(spec: spec, model: model, maxLength: 6)
+            let walked = verifier.run(), plain = plainEnumeration(verifier)
+            #expect(same(walked, plain), "seed \(seed): \(walked) vs \(plain)")
         }
     }
 
