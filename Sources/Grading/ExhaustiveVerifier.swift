@@ -17,8 +17,9 @@ import Exercises
 // With a causal mask the tree of prefixes is walked (Grading/PrefixWalk.swift): each node costs one position's
 // work, and its last position is the only one that needs grading when the rule reads only the prefix (every
 // rule but a positive token offset): the earlier positions have the same logits and labels as in the node's
-// parent, which was graded just before. Without a causal mask, whole sequences run through `forward(batch:)`
-// in enumeration order, each from its first token. Both ways give the same result, counts and margins included.
+// parent, which was graded just before. Without a causal mask the same tree is walked, but each node is a whole
+// sequence: every position is computed (each over all keys) and graded. `runNaive` runs every sequence alone
+// through `forward(batch:)`; both ways give the same result, counts and margins included, bit for bit.
 
 /// Verifies a model on every sequence of an exercise's tokens up to a length, or finds the first counterexample.
 ///
@@ -122,10 +123,10 @@ public struct ExhaustiveVerifier: Sendable {
         return total
     }
 
-    /// Verifies with prefix sharing (causal models; others fall back to `runNaive`).
+    /// Verifies by walking the tree of prefixes (Grading/PrefixWalk.swift): with a causal mask each node computes
+    /// one new position; without one, each node is a whole sequence computed from the tables and memos.
     public func run() -> ExhaustiveResult {
-        guard model.causal else { return runNaive() }
-        return PrefixWalk(self).run()
+        PrefixWalk(self).run()
     }
 
     /// Verifies by running every sequence whole, from its first token, through `forward(batch:)` (logits

@@ -135,6 +135,13 @@ private struct TaskWalker {
     let inner: UnsafeMutablePointer<Int>
     /// Token indices of the current node, `[maxLength]`.
     let path: UnsafeMutablePointer<Int>
+    /// Label id of each position of the current node (prefix rules), `[maxLength]`.
+    let labelIds: UnsafeMutablePointer<Int>
+    /// Whether the model has a causal mask (else every node is graded whole: `gradeWholeSequence`).
+    let causal: Bool
+    /// Without a mask, one layer: the (sequence class, table row, label id) of positions that passed
+    /// (WalkForward.sequenceClass).
+    let passed: PassedPositions
     let buffers: ScratchBuffer<Int>
     /// `W_E` row of each enumerated token.
     let tokenRows: UnsafeMutablePointer<Int>
@@ -160,10 +167,13 @@ private struct TaskWalker {
             expected[id] = walk.expected[id]
         }
         let maxLength = walk.verifier.maxLength
-        buffers = ScratchBuffer(count: 2 * maxLength + 1 + walk.grading.tokenRows.count)
+        buffers = ScratchBuffer(count: 3 * maxLength + 1 + walk.grading.tokenRows.count)
         inner = buffers.pointer
         path = buffers.pointer + maxLength + 1
-        tokenRows = buffers.pointer + 2 * maxLength + 1
+        labelIds = buffers.pointer + 2 * maxLength + 1
+        tokenRows = buffers.pointer + 3 * maxLength + 1
+        causal = walk.tables.model.causal
+        passed = PassedPositions(limit: !causal && walk.tables.model.layers.count == 1 ? PassedPositions.defaultLimit : 0)
         for (i, row) in walk.grading.tokenRows.enumerated() { tokenRows[i] = row }
     }
 
@@ -175,6 +185,10 @@ private struct TaskWalker {
         depth += 1
         guard let id = labels?.push(index) else { return visit ? gradeEveryPosition() : true }
         let d = depth, t = d - 1
+        guard causal else {
+            labelIds[t] = id
+            return visit ? gradeWholeSequence() : true
+        }
         let innerGraded = id >= 0 ? self.innerGraded[id] : 0
         inner[d] = inner[t] &+ innerGraded
         guard visit else { return true }
@@ -218,9 +232,42 @@ private struct TaskWalker {
         labels?.pop()
     }
 
+    /// Without a causal mask, a prefix rule: every graded position of the node, when it is a sequence of the
+    /// domain, after the whole sequence is computed (appending a token changes every position's logits).
+    /// With one layer, a position whose (sequence class, table row, label) was graded before has that margin
+    /// (> 0, or the walk would have stopped): it is counted without computing the sequence.
+    private mutating func gradeWholeSequence() -> Bool {
+        guard depth >= minLength else { return true }
+        tally.sequences += 1
+        let sequenceClass = forward.sequenceClass(), labelCount = walk.expected.count
+        var computed = false
+        for t in 0..<depth {
+            let id = labelIds[t]
+            guard id >= 0, (t == depth - 1 ? lastGraded[id] : innerGraded[id]) != 0 else { continue }
+            tally.positions += 1
+            let key = Int32(truncatingIfNeeded: forward.cell(at: t &+ offset) &* labelCount &+ id)
+            if sequenceClass >= 0 && passed.contains(sequenceClass, key) { continue }
+            if !computed {
+                forward.computeWithoutMask()
+                computed = true
+            }
+            if expected[id] < 0 { _ = walk.grading.outputIndex(labels?.labels[id] ?? "") }  // stops with the label's name
+            let margin = Margin.logitGap(forward.logitRow(at: t &+ offset), nOutputs, expected: expected[id])
+            if margin > 0 {
+                if margin < tally.worstMargin { tally.worstMargin = margin }
+                if sequenceClass >= 0 { passed.insert(sequenceClass, key) }
+                continue
+            }
+            tally.counterexample = counterexample(t, label: labels?.labels[id] ?? PredictionRule.none)
+            return false
+        }
+        return true
+    }
+
     /// A rule that reads ahead: every graded position of the node, when it is a sequence of the domain.
     private mutating func gradeEveryPosition() -> Bool {
         guard depth >= minLength else { return true }
+        if !causal { forward.computeWithoutMask() }
         tally.sequences += 1
         let names = (0..<depth).map { walk.verifier.tokens[path[$0]] }
         for t in names.indices {
@@ -285,4 +332,31 @@ package final class FirstFailure: @unchecked Sendable {
 
     package func record(_ i: Int) { lock.withLock { task = min(task, i) } }
     package func isBefore(_ i: Int) -> Bool { lock.withLock { task < i } }
+}
+
+/// Keys (a pair of Int32) of graded positions that passed, up to a limit (past it, insertions are dropped and
+/// those positions are computed again when met).
+final class PassedPositions {
+    static let defaultLimit = 1 << 18
+    private let keys: PairMap
+    private let limit: Int
+    private var count = 0
+
+    init(limit: Int) {
+        self.limit = limit
+        keys = PairMap(capacity: max(1, limit))
+    }
+
+    deinit { keys.deallocate() }
+
+    @inline(__always)
+    func contains(_ a: Int32, _ b: Int32) -> Bool { keys.value(a, b) >= 0 }
+
+    /// Adds `(a, b)`, which must be absent.
+    @inline(__always)
+    func insert(_ a: Int32, _ b: Int32) {
+        guard count < limit else { return }
+        count += 1
+        keys.insert(a, b, 0)
+    }
 }

@@ -197,10 +197,15 @@ package final class WalkForward {
     /// key sequence `0...p` (-1: none); per head, the current query's class.
     private let memos: UnsafeMutablePointer<HeadMemo>
     private let pathNodes: ScratchBuffer<Int32>
-    /// Per head, the classes of the current position's (k, v) and q (-1: none).
+    /// Per head, the class of the current position's (k, v); per head and position, the class of its q (-1: none).
     private let keyClassOf: ScratchBuffer<Int32>, queryClasses: ScratchBuffer<Int32>
     /// Per layer (layer 0's unused): its projections by input row.
     private let projectionMemos: UnsafeMutablePointer<ProjectionMemo>
+    /// Classes of whole sequences of a one-layer model without a mask (`sequenceClass`): a trie over the
+    /// heads' memo nodes, in head order; `sequenceNodes[0]` counts its nodes.
+    private let sequenceTrie: PairMap
+    private let sequenceNodes: ScratchBuffer<Int>
+    private static let sequenceClassLimit = 1 << 16
     /// exp of recent arguments: `expKeys[i]` is an argument's bit pattern (a NaN pattern when empty).
     private let expKeys: ScratchBuffer<UInt64>
     private let expValues: ScratchBuffer<Double>
@@ -275,7 +280,10 @@ package final class WalkForward {
         for (h, head) in m.heads.enumerated() { (memos + h).initialize(to: HeadMemo(dModel: d, dHead: head.dHead, dValue: head.dValue)) }
         pathNodes = ScratchBuffer(count: slots)
         keyClassOf = ScratchBuffer(count: max(1, m.heads.count))
-        queryClasses = ScratchBuffer(count: max(1, m.heads.count))
+        queryClasses = ScratchBuffer(count: slots)
+        sequenceTrie = PairMap(capacity: m.causal || layerCount != 1 ? 1 : Self.sequenceClassLimit)
+        sequenceNodes = ScratchBuffer(count: 1)
+        sequenceNodes.pointer[0] = 1
         projectionMemos = .allocate(capacity: max(1, layerCount))
         for (l, layer) in m.layers.enumerated() {
             let shapes = m.heads(of: layer).map { (dHead: $0.dHead, dValue: $0.dValue) }
@@ -320,6 +328,7 @@ package final class WalkForward {
         for l in 0..<layerCount { projectionMemos[l].deallocate() }
         projectionMemos.deinitialize(count: layerCount)
         projectionMemos.deallocate()
+        sequenceTrie.deallocate()
     }
 
     /// Per head: remembered outputs used, and lookups (HeadMemo.swift).
@@ -364,21 +373,90 @@ package final class WalkForward {
             qLists[h] = tableQList + i &* tableStride
             qCounts.pointer[h] = Int(tableQCount[i])
             pathNodes.pointer[slot] = memos[h].child(of: p == 0 ? 0 : pathNodes.pointer[slot &- 1], tableKeyClass[i])
-            queryClasses.pointer[h] = tableQueryClass[i]
+            queryClasses.pointer[slot] = tableQueryClass[i]
         }
+        counter.pointer[0] = p + 1
+        // Without a mask every position waits for the whole sequence (`computeWithoutMask`).
+        guard model.causal else { return }
         for l in 0..<layerCount {
             let x = l == 0 ? x0 : UnsafePointer(residual(l, p))
             if l > 0 { project(layer: l, at: p, x) }
-            attend(layer: l, at: p, x)
+            attend(layer: l, at: p, x, keys: p + 1)
         }
-        // unembed: logits[p] = residual[layers][p] W_U + b_U
+        unembed(p)
+    }
+
+    /// Without a causal mask: every position of the `count` pushed, each attending to all of them, through every
+    /// layer, as ForwardState's `runWhole` (layer by layer: every position's projections, then every query).
+    package func computeWithoutMask() {
+        precondition(!model.causal, "computeWithoutMask is for models without a causal mask")
+        let n = count, cells = cellOf.pointer
+        for l in 0..<layerCount {
+            if l > 0 { for p in 0..<n { project(layer: l, at: p, UnsafePointer(residual(l, p))) } }
+            for p in 0..<n {
+                let x = l == 0 ? tableRows + cells[p] &* tableWidth : UnsafePointer(residual(l, p))
+                setQuery(layer: l, at: p)
+                attend(layer: l, at: p, x, keys: n)
+            }
+        }
+        for p in 0..<n { unembed(p) }
+    }
+
+    /// For a model of one layer without a mask: a class of the `count` positions pushed such that two sequences
+    /// of one class give equal logits, bit for bit, at every two positions of equal table row (`cell(at:)`); -1
+    /// when the memos cannot tell (a memo stopped or full). Why: a position's only layer's head outputs are the
+    /// memo's outputs of (its heads' key-sequence nodes, its query class), its query class and its residual row are
+    /// functions of its table row, and its logits of its residual after the heads.
+    package func sequenceClass() -> Int32 {
+        guard !model.causal, layerCount == 1, count > 0 else { return -1 }
+        var node: Int32 = 0
+        for h in 0..<headCount {
+            let head = pathNodes.pointer[h &* capacity &+ count &- 1]
+            guard head >= 0 else { return -1 }
+            let found = sequenceTrie.value(node, head)
+            if found >= 0 {
+                node = found
+                continue
+            }
+            let next = sequenceNodes.pointer[0]
+            guard next < Self.sequenceClassLimit else { return -1 }
+            sequenceNodes.pointer[0] = next + 1
+            sequenceTrie.insert(node, head, Int32(next))
+            node = Int32(next)
+        }
+        return node
+    }
+
+    /// The table row of position `p`'s (token, position) pair.
+    @inline(__always)
+    package func cell(at p: Int) -> Int { cellOf.pointer[p] }
+
+    /// Points every head of layer `l` at position `p`'s q row, its non-zero entries and their count (the walk
+    /// with a mask sets them as it pushes or projects `p`).
+    private func setQuery(layer l: Int, at p: Int) {
+        let layer = model.layers[l]
+        for h in layer.firstHead..<(layer.firstHead + layer.headCount) {
+            if l == 0 {
+                let i = h &* tableCells &+ cellOf.pointer[p]
+                qRows[h] = tableRows + cellOf.pointer[p] &* tableWidth + firstHeads[h].q
+                qLists[h] = tableQList + i &* tableStride
+                qCounts.pointer[h] = Int(tableQCount[i])
+            } else {
+                let dHead = model.heads[h].dHead
+                let q = kRows[h &* capacity &+ p] - capacity &* dHead  // the q block sits just before the k block
+                qRows[h] = q
+                qCounts.pointer[h] = ForwardKernels.nonZeros(q, dHead, into: UnsafeMutablePointer(mutating: qLists[h]))
+            }
+        }
+    }
+
+    /// `logits[p] = residual[layers][p] W_U + b_U`.
+    private func unembed(_ p: Int) {
         let m = model
-        let final = layerCount == 0 ? x0 : UnsafePointer(residual(layerCount, p))
-        let entries = ints.pointer + entriesBase
+        let final = layerCount == 0 ? tableRows + cellOf.pointer[p] &* tableWidth : UnsafePointer(residual(layerCount, p))
         let row = logitRows.pointer + p &* m.nOutputs
-        m.timesFinite(final, m.wU, entries: entries, into: row)
+        m.timesFinite(final, m.wU, entries: ints.pointer + entriesBase, into: row)
         if let bU = m.bU { ForwardKernels.add(m.at(bU), m.nOutputs, to: row) }
-        counter.pointer[0] = p + 1
     }
 
     @inline(__always)
@@ -437,7 +515,7 @@ package final class WalkForward {
             qCounts.pointer[h] = ForwardKernels.nonZeros(qRow, head.dHead, into: UnsafeMutablePointer(mutating: qLists[h]))
             let memo = memos[h]
             keyClassOf.pointer[h] = memo.isOn ? memo.keyClasses.id(k, head.dHead, v) : -1
-            queryClasses.pointer[h] = memo.isOn ? memo.queryClasses.id(qRow, head.dHead, qRow) : -1
+            queryClasses.pointer[slot] = memo.isOn ? memo.queryClasses.id(qRow, head.dHead, qRow) : -1
         }
     }
 
@@ -455,7 +533,7 @@ package final class WalkForward {
             ints[1] = Int32(vCounts.pointer[slot])
             ints[2] = Int32(qCounts.pointer[h])
             ints[3] = keyClassOf.pointer[h]
-            ints[4] = queryClasses.pointer[h]
+            ints[4] = queryClasses.pointer[slot]
             ForwardKernels.copy(vLists[slot], dValue, to: ints + 5)
             ForwardKernels.copy(qLists[h], dHead, to: ints + (5 + dValue))
             ints += 5 + dValue + dHead
@@ -477,7 +555,7 @@ package final class WalkForward {
             vCounts.pointer[slot] = Int(ints[1])
             qCounts.pointer[h] = Int(ints[2])
             keyClassOf.pointer[h] = ints[3]
-            queryClasses.pointer[h] = ints[4]
+            queryClasses.pointer[slot] = ints[4]
             ForwardKernels.copy(ints + 5, dValue, to: UnsafeMutablePointer(mutating: vLists[slot]))
             ForwardKernels.copy(ints + (5 + dValue), dHead, to: UnsafeMutablePointer(mutating: qLists[h]))
             qRows[h] = UnsafePointer(qRow)
@@ -485,9 +563,9 @@ package final class WalkForward {
         }
     }
 
-    /// Position `p`'s attention to keys `0...p` in every head of layer `l`, and the stream after it, as
+    /// Position `p`'s attention to keys `0..<visible` in every head of layer `l`, and the stream after it, as
     /// ForwardState's `attend`.
-    private func attend(layer l: Int, at p: Int, _ x: UnsafePointer<Double>) {
+    private func attend(layer l: Int, at p: Int, _ x: UnsafePointer<Double>, keys visible: Int) {
         let m = model, d = m.dModel, c = capacity
         let layer = m.layers[l]
         let next = residual(l + 1, p)
@@ -495,12 +573,12 @@ package final class WalkForward {
         let out = doubles.pointer + outBase
         for h in layer.firstHead..<(layer.firstHead + layer.headCount) {
             // The head's output z W_O into `out`: remembered, or computed (and remembered).
-            let node = pathNodes.pointer[h &* c &+ p], queryClass = queryClasses.pointer[h]
+            let node = pathNodes.pointer[h &* c &+ visible &- 1], queryClass = queryClasses.pointer[h &* c &+ p]
             let known = node >= 0 && queryClass >= 0
             if known, let stored = memos[h].output(node, queryClass) {
                 ForwardKernels.copy(stored, d, to: out)
             } else {
-                headOutput(h, layer: l, at: p, into: out)
+                headOutput(h, layer: l, at: p, keys: visible, into: out)
                 if known { memos[h].remember(node, queryClass, out) }
             }
             ForwardKernels.sum(h == layer.firstHead ? x : UnsafePointer(next), out, d, into: next)
@@ -508,12 +586,12 @@ package final class WalkForward {
         if let bO = layer.bO { ForwardKernels.add(m.at(bO), d, to: next) }
     }
 
-    /// Head `h` (of layer `l`) at position `p` over keys `0...p`: its output z W_O into `out` `[dModel]`.
-    private func headOutput(_ h: Int, layer l: Int, at p: Int, into out: UnsafeMutablePointer<Double>) {
+    /// Head `h` (of layer `l`) at position `p` over keys `0..<visible`: its output z W_O into `out` `[dModel]`.
+    private func headOutput(_ h: Int, layer l: Int, at p: Int, keys visible: Int, into out: UnsafeMutablePointer<Double>) {
         let m = model, c = capacity
         let weights = doubles.pointer + weightsBase, z = doubles.pointer + zBase
         let zEntries = ints.pointer + zEntriesBase
-        let visible = p + 1, scale = m.scale
+        let scale = m.scale
         // The buffers, in locals: stores through pointers would otherwise make the compiler reload them.
         let kRows = kRows, vRows = vRows, vLists = vLists, vCounts = vCounts.pointer, kFinite = kFinite.pointer
         let cells = cellOf.pointer
