@@ -130,11 +130,18 @@ package struct DomainCheck {
         // 1. Enumeration.
         if grading.canEnumerate {
             let budget = settings.proofBudget ?? spec.proofBudget ?? ProofBudget.defaultSeconds
-            let length =
+            let longest = domain.lengths.upperBound
+            var length =
                 settings.prove
-                ? domain.lengths.upperBound
-                : ProofBudget.longestLength(spec: spec, model: model, tokens: domain.tokens, maxLength: domain.lengths.upperBound, seconds: budget)
-            if length >= 1, let result = grading.enumerate(domain.tokens, maxLength: length) {
+                ? longest
+                : ProofBudget.longestLength(spec: spec, model: model, tokens: domain.tokens, maxLength: longest, seconds: budget)
+            var walked: DomainGrading.Tally?
+            // The whole domain may still fit when the walk's memos remember enough: walked with a work limit.
+            if length < longest && ProofBudget.mayFit(spec: spec, model: model, tokens: domain.tokens, maxLength: longest, seconds: budget) {
+                walked = grading.enumerate(domain.tokens, maxLength: longest, workLimit: ProofBudget.workLimit(seconds: budget))
+                if walked != nil { length = longest }
+            }
+            if length >= 1, let result = walked ?? grading.enumerate(domain.tokens, maxLength: length) {
                 verdict.enumerated = result.sequences
                 verdict.enumeratedLength = length
                 verdict.worstMargin = result.worstMargin
@@ -219,13 +226,16 @@ package struct DomainGrading {
 
     /// The exhaustive walk over `tokens` from the domain's shortest length up to `maxLength`, grading the
     /// domain's positions (nil when it cannot be set up, e.g. `maxLength` below the shortest length).
-    package func enumerate(_ tokens: [String], maxLength: Int) -> Tally? {
+    /// Enumerates every sequence over `tokens` up to `maxLength`; with a `workLimit` (WalkCost units), nil
+    /// when the walk would need more than that (see PrefixWalk.run).
+    package func enumerate(_ tokens: [String], maxLength: Int, workLimit: Double? = nil) -> Tally? {
         guard maxLength >= domain.lengths.lowerBound,
             let verifier = try? ExhaustiveVerifier(
                 spec: spec, model: model, maxLength: maxLength, limit: Int.max, tokens: tokens, minLength: domain.lengths.lowerBound,
                 positions: domain.positions)
         else { return nil }
-        let result = verifier.run()
+        let walked = workLimit.map { verifier.run(workLimit: $0) } ?? verifier.run()
+        guard let result = walked else { return nil }
         var tally = Tally(sequences: result.sequences, worstMargin: result.worstMargin, failure: nil)
         if let c = result.counterexample {
             tally.failure = .prediction(c.sequence, at: c.position, expected: c.expected, found: c.found, margin: c.margin)

@@ -6,14 +6,14 @@ import Exercises
 // A deterministic estimate of how long exhaustive verification takes, from the shapes alone (never by timing),
 // so that a caller can decide whether a domain fits its time budget the same way on every run.
 //
-//   work = positions computed × work per position
+//   work = positions computed × work per position (Model/WalkCost.swift)
 //   positions: every prefix node of the walk under a causal mask (sum_{k=1}^{L} n^k, whatever minLength is:
-//     shorter prefixes are walked too); without a mask, every position of every sequence of the domain.
-//   work per position (in multiply-adds): per head, visible keys × (dHead + dValue + softmaxWork) for the scores,
-//     the softmax and pattern · v, plus the non-zero weights of W_O; per head of a layer past the first, the
-//     non-zero weights of W_Q, W_K, W_V (the first layer is a table); the non-zero weights of W_U; dModel per
-//     residual row (copies and sums); and a fixed overhead per position (walk, labels, grading).
-//   seconds = work / rate, with the rates below.
+//     shorter prefixes are walked too); without a mask, every position of every node, each seeing them all.
+//   work per position: at most, every head output and projection computed (`estimatedSeconds`); at least,
+//     every one remembered by the walk's memos, or, for a one-layer model without a mask, every position
+//     counted without computing (`leastSeconds`). Between the two only walking tells: a walk given a work
+//     limit (PrefixWalk) counts the work it does and stops when its share is spent.
+//   seconds = work / nominalWalkRate.
 
 extension ExhaustiveVerifier {
     /// Work units (multiply-adds, see above) per second of the prefix-sharing walk on both cores, as measured on
@@ -33,26 +33,29 @@ extension ExhaustiveVerifier {
     /// 0.90 s to 0.98 s for all 5,592,404 sequences and are proved by default; previous-token/pos and
     /// bigram/pos (1.17 s, 1.20 s) and the 2-layer ones are not.
     public static let nominalWalkRate = 2.6e9
-    /// The same for whole sequences through `forward(batch:)` (models without a causal mask), which computes
-    /// every layer of every position of every sequence, in batches: taken as half the walk's rate, a guess
-    /// that errs long (not calibrated separately; the bench's naive timing is the closest measurement).
-    public static let nominalWholeSequenceRate = 0.6e9
-    /// Work per key and head besides its multiply-adds: the softmax (exp, mostly cached, a division) and the
-    /// loops' bookkeeping.
-    package static let softmaxWork = 12.0
-    /// Fixed work per head and position (setting up its rows, W_O's entry list, the residual sum).
-    package static let headOverhead = 60.0
-    /// Fixed work per position: the walk's bookkeeping, the labels and the margin.
-    package static let positionOverhead = 150.0
 
     /// The estimated wall time, in seconds, of `run()` on `model` for every sequence over `tokens` (the spec's
-    /// vocabulary by default) of lengths up to `maxLength` (the spec's longest by default): deterministic,
-    /// from the shapes and non-zero weights of the model (see ExhaustiveCost.swift).
+    /// vocabulary by default) of lengths up to `maxLength` (the spec's longest by default), when every head
+    /// output is computed (the most the walk does): deterministic, from the shapes and non-zero weights of the
+    /// model (see ExhaustiveCost.swift).
     public static func estimatedSeconds(spec: ExerciseSpec, model: Transformer, maxLength: Int? = nil, tokens: [String]? = nil) -> Double {
+        let (positions, keys) = frame(spec: spec, model: model, maxLength: maxLength, tokens: tokens)
+        guard positions > 0 else { return 0 }
+        return positions * WalkCost(model).most(keys: keys / positions) / nominalWalkRate
+    }
+
+    /// The least wall time `run()` could take on the same frame: every head output remembered (see above).
+    public static func leastSeconds(spec: ExerciseSpec, model: Transformer, maxLength: Int? = nil, tokens: [String]? = nil) -> Double {
+        let (positions, _) = frame(spec: spec, model: model, maxLength: maxLength, tokens: tokens)
+        let perPosition = !model.causal && model.layers.count == 1 ? WalkCost.memoLookupWork : WalkCost(model).least
+        return positions * perPosition / nominalWalkRate
+    }
+
+    /// The positions the walk computes on a frame, and the sum of the keys they see.
+    private static func frame(spec: ExerciseSpec, model: Transformer, maxLength: Int?, tokens: [String]?) -> (positions: Double, keys: Double) {
         let n = Double((tokens ?? spec.vocab).count)
         let length = maxLength ?? spec.maxSequenceLength
         let offset = spec.bos == nil ? 0 : 1
-        // positions, and the sum of their visible keys
         var positions = 0.0, keys = 0.0, power = 1.0
         for k in 1...max(1, length) {
             power *= n
@@ -64,17 +67,7 @@ extension ExhaustiveVerifier {
                 keys += power * Double((offset + k) * (offset + k))
             }
         }
-        guard positions > 0 else { return 0 }
-        let visible = keys / positions
-        func nonZeros(_ m: Matrix) -> Double { Double(m.values.reduce(0) { $0 + ($1 == 0 ? 0 : 1) }) }
-        var work = positionOverhead + nonZeros(model.wU) + Double(model.dModel * (model.layers.count + 1))
-        for (l, layer) in model.layers.enumerated() {
-            for head in layer.heads {
-                work += visible * (Double(head.dHead + head.wV.columns) + softmaxWork) + nonZeros(head.wO) + headOverhead
-                if l > 0 || !model.causal { work += nonZeros(head.wQ) + nonZeros(head.wK) + nonZeros(head.wV) }
-            }
-        }
-        return positions * work / (model.causal ? nominalWalkRate : nominalWholeSequenceRate)
+        return (positions, keys)
     }
 
     /// Multiply-adds of one position of the dense forward pass (what NumPy computes) when it sees `keys`

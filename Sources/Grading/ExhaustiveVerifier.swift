@@ -126,7 +126,14 @@ public struct ExhaustiveVerifier: Sendable {
     /// Verifies by walking the tree of prefixes (Grading/PrefixWalk.swift): with a causal mask each node computes
     /// one new position; without one, each node is a whole sequence computed from the tables and memos.
     public func run() -> ExhaustiveResult {
-        PrefixWalk(self).run()
+        guard let result = PrefixWalk(self).run() else { preconditionFailure("a walk without a work limit always finishes") }
+        return result
+    }
+
+    /// `run()` within `workLimit` units of the walk's work (WalkCost.swift, about a multiply-add each): nil
+    /// when the walk would need more (decided the same way on every machine, see PrefixWalk.run).
+    public func run(workLimit: Double) -> ExhaustiveResult? {
+        PrefixWalk(self).run(workLimit: workLimit)
     }
 
     /// Verifies by running every sequence whole, from its first token, through `forward(batch:)` (logits
@@ -229,6 +236,10 @@ package struct ExhaustiveTally: Sendable {
     /// The smallest margin of a correct graded position (+infinity before the first).
     package var worstMargin = Double.infinity
     package var counterexample: ExhaustiveCounterexample?
+    /// The task stopped because it spent its share of a work limit.
+    package var overBudget = false
+    /// The work counted (WalkCost units).
+    package var work = 0.0
 }
 
 /// How a logit row is graded: the Grader's prediction target (TargetEvaluator), without building a trace.

@@ -44,16 +44,25 @@ package struct PrefixWalk {
         expected = labels.map { scorer.outputs.contains($0) ? scorer.column(of: $0) : -1 }
     }
 
-    package func run() -> ExhaustiveResult {
+    /// The walk's result; with a `workLimit` (WalkCost units), nil when a task spends more than its share
+    /// (`workLimit / tasks`) before the first counterexample. The shares, like the tasks, do not depend on the
+    /// machine, and each task counts its own work, so the same inputs give the same answer everywhere.
+    package func run(workLimit: Double? = nil) -> ExhaustiveResult? { counting(workLimit: workLimit).result }
+
+    /// `run(workLimit:)`, and the work the tasks it reports counted (WalkCost units; for the bench's calibration).
+    package func counting(workLimit: Double? = nil) -> (result: ExhaustiveResult?, work: Double) {
         let plan = TaskPlan(alphabet: verifier.tokens.count, maxLength: verifier.maxLength)
         let outcomes = UnsafeSendableBox<ExhaustiveTally>(count: plan.count)
         let failed = FirstFailure()
+        let quota = workLimit.map { $0 / Double(plan.count) } ?? .infinity
         DispatchQueue.concurrentPerform(iterations: plan.count) { task in
-            outcomes.set(task, walk(task: task, plan: plan, failed: failed))
+            outcomes.set(task, walk(task: task, plan: plan, failed: failed, quota: quota))
         }
         // The tasks' tallies in enumeration order, up to and including the first with a counterexample.
         var total = ExhaustiveTally()
         for tally in outcomes.values {
+            total.work += tally.work
+            if tally.overBudget { return (nil, total.work) }
             total.sequences += tally.sequences
             total.positions += tally.positions
             total.worstMargin = min(total.worstMargin, tally.worstMargin)
@@ -62,12 +71,12 @@ package struct PrefixWalk {
                 break
             }
         }
-        return verifier.result(total)
+        return (verifier.result(total), total.work)
     }
 
     /// Walks task `task`'s part of the tree in enumeration order; stops at its first counterexample, or
     /// early (the partial tally is then discarded) once an earlier task has failed.
-    private func walk(task: Int, plan: TaskPlan, failed: FirstFailure) -> ExhaustiveTally {
+    private func walk(task: Int, plan: TaskPlan, failed: FirstFailure, quota: Double) -> ExhaustiveTally {
         var walker = TaskWalker(self)
         let prefix = plan.prefix(of: task)
         // The task's own prefix: a node on it belongs to this task when the rest of the prefix is all first tokens.
@@ -75,7 +84,7 @@ package struct PrefixWalk {
             let owned = prefix[(depth + 1)...].allSatisfy { $0 == 0 }
             if !walker.descend(index, visit: owned) {
                 failed.record(task)
-                return walker.tally
+                return walker.result
             }
         }
         // Depth-first below the prefix: next[level] is the next child to try at that level below it. A node
@@ -90,11 +99,15 @@ package struct PrefixWalk {
                 steps &+= alphabet
                 if steps & ~4095 != 0 {
                     steps &= 4095
-                    if failed.isBefore(task) { return walker.tally }
+                    if failed.isBefore(task) { return walker.result }
+                    if walker.overBudget(quota) {
+                        failed.record(task)
+                        return walker.result
+                    }
                 }
                 if !walker.leaves(alphabet) {
                     failed.record(task)
-                    return walker.tally
+                    return walker.result
                 }
                 next[level] = alphabet
                 continue
@@ -109,16 +122,20 @@ package struct PrefixWalk {
             steps &+= 1
             if steps & ~4095 != 0 {
                 steps &= 4095
-                if failed.isBefore(task) { return walker.tally }
+                if failed.isBefore(task) { return walker.result }
+                if walker.overBudget(quota) {
+                    failed.record(task)
+                    return walker.result
+                }
             }
             if !walker.descend(child, visit: true) {
                 failed.record(task)
-                return walker.tally
+                return walker.result
             }
             level += 1
             next[level] = 0
         }
-        return walker.tally
+        return walker.result
     }
 }
 
@@ -224,6 +241,20 @@ private struct TaskWalker {
         return true
     }
 
+    /// The tally, with the work counted.
+    var result: ExhaustiveTally {
+        var t = tally
+        t.work = forward.work
+        return t
+    }
+
+    /// Whether this task's work exceeds `quota`; if so, marks its tally over budget.
+    mutating func overBudget(_ quota: Double) -> Bool {
+        guard forward.work > quota else { return false }
+        tally.overBudget = true
+        return true
+    }
+
     /// Comes back up to the node's parent.
     @inline(__always)
     mutating func ascend() {
@@ -246,7 +277,10 @@ private struct TaskWalker {
             guard id >= 0, (t == depth - 1 ? lastGraded[id] : innerGraded[id]) != 0 else { continue }
             tally.positions += 1
             let key = Int32(truncatingIfNeeded: forward.cell(at: t &+ offset) &* labelCount &+ id)
-            if sequenceClass >= 0 && passed.contains(sequenceClass, key) { continue }
+            if sequenceClass >= 0 && passed.contains(sequenceClass, key) {
+                forward.addWork(WalkCost.memoLookupWork)
+                continue
+            }
             if !computed {
                 forward.computeWithoutMask()
                 computed = true
@@ -302,7 +336,8 @@ package struct TaskPlan {
     package let count: Int
 
     package init(alphabet: Int, maxLength: Int) {
-        let wanted = 8 * Cores.active
+        // A fixed number, not one per core: the work limit's shares (`run(workLimit:)`) must not depend on the machine.
+        let wanted = 16
         var depth = 1, count = alphabet
         while depth < maxLength && count < wanted && alphabet > 1 {
             depth += 1

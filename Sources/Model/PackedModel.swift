@@ -72,8 +72,11 @@ package final class PackedModel: @unchecked Sendable {
     package let heads: UnsafeMutableBufferPointer<Head>
     package let causal: Bool
     package let scale: Double
+    /// The walk's costs (WalkCost.swift).
+    package let cost: WalkCost
 
     package init(_ model: Transformer) {
+        cost = WalkCost(model)
         var values: [Double] = []
         var index: [Int32] = []
         func append(_ v: [Double]) -> Int {

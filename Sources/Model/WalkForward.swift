@@ -205,6 +205,12 @@ package final class WalkForward {
     /// heads' memo nodes, in head order; `sequenceNodes[0]` counts its nodes.
     private let sequenceTrie: PairMap
     private let sequenceNodes: ScratchBuffer<Int>
+    /// The work done so far (WalkCost.swift), and the costs it adds up: per position; per head, per key and
+    /// per output computed; a remembered output; per layer, projections computed and copied.
+    private let workCounter: ScratchBuffer<Double>
+    private let positionWork: Double, rememberedWork: Double
+    private let perKeyWork: ScratchBuffer<Double>, perOutputWork: ScratchBuffer<Double>
+    private let projectionWork: ScratchBuffer<Double>, recalledWork: ScratchBuffer<Double>
     private static let sequenceClassLimit = 1 << 16
     /// exp of recent arguments: `expKeys[i]` is an argument's bit pattern (a NaN pattern when empty).
     private let expKeys: ScratchBuffer<UInt64>
@@ -281,6 +287,21 @@ package final class WalkForward {
         pathNodes = ScratchBuffer(count: slots)
         keyClassOf = ScratchBuffer(count: max(1, m.heads.count))
         queryClasses = ScratchBuffer(count: slots)
+        workCounter = ScratchBuffer(count: 1)
+        positionWork = m.cost.position
+        rememberedWork = m.cost.remembered
+        perKeyWork = ScratchBuffer(count: max(1, m.heads.count))
+        perOutputWork = ScratchBuffer(count: max(1, m.heads.count))
+        for h in 0..<m.heads.count {
+            perKeyWork.pointer[h] = m.cost.perKey[h]
+            perOutputWork.pointer[h] = m.cost.perOutput[h]
+        }
+        projectionWork = ScratchBuffer(count: max(1, layerCount))
+        recalledWork = ScratchBuffer(count: max(1, layerCount))
+        for l in 0..<layerCount {
+            projectionWork.pointer[l] = m.cost.projections[l]
+            recalledWork.pointer[l] = m.cost.recalled[l]
+        }
         sequenceTrie = PairMap(capacity: m.causal || layerCount != 1 ? 1 : Self.sequenceClassLimit)
         sequenceNodes = ScratchBuffer(count: 1)
         sequenceNodes.pointer[0] = 1
@@ -331,6 +352,13 @@ package final class WalkForward {
         sequenceTrie.deallocate()
     }
 
+    /// The work done since this pass was made (WalkCost.swift): deterministic, whatever the machine.
+    package var work: Double { workCounter.pointer[0] }
+
+    /// Adds `units` of work the caller did (a position counted without computing).
+    @inline(__always)
+    package func addWork(_ units: Double) { workCounter.pointer[0] += units }
+
     /// Per head: remembered outputs used, and lookups (HeadMemo.swift).
     package var memoCounts: [(hits: Int, lookups: Int)] { (0..<headCount).map { (memos[$0].hits, memos[$0].lookups) } }
 
@@ -378,6 +406,7 @@ package final class WalkForward {
         counter.pointer[0] = p + 1
         // Without a mask every position waits for the whole sequence (`computeWithoutMask`).
         guard model.causal else { return }
+        workCounter.pointer[0] += positionWork
         for l in 0..<layerCount {
             let x = l == 0 ? x0 : UnsafePointer(residual(l, p))
             if l > 0 { project(layer: l, at: p, x) }
@@ -391,6 +420,7 @@ package final class WalkForward {
     package func computeWithoutMask() {
         precondition(!model.causal, "computeWithoutMask is for models without a causal mask")
         let n = count, cells = cellOf.pointer
+        workCounter.pointer[0] += Double(n) * positionWork
         for l in 0..<layerCount {
             if l > 0 { for p in 0..<n { project(layer: l, at: p, UnsafePointer(residual(l, p))) } }
             for p in 0..<n {
@@ -480,8 +510,10 @@ package final class WalkForward {
         let id = memo.inputs.id(x, d, qk)
         if id >= 0 && Int(id) < known {
             recall(layer: l, at: p, memo.record(id))
+            workCounter.pointer[0] += recalledWork.pointer[l]
         } else {
             computeProjections(layer: l, at: p, x, qk)
+            workCounter.pointer[0] += projectionWork.pointer[l]
             if id >= 0 { remember(layer: l, at: p, memo.record(id)) }
         }
         for h in m.layers[l].firstHead..<(m.layers[l].firstHead + m.layers[l].headCount) {
@@ -577,8 +609,10 @@ package final class WalkForward {
             let known = node >= 0 && queryClass >= 0
             if known, let stored = memos[h].output(node, queryClass) {
                 ForwardKernels.copy(stored, d, to: out)
+                workCounter.pointer[0] += rememberedWork
             } else {
                 headOutput(h, layer: l, at: p, keys: visible, into: out)
+                workCounter.pointer[0] += Double(visible) * perKeyWork.pointer[h] + perOutputWork.pointer[h]
                 if known { memos[h].remember(node, queryClass, out) }
             }
             ForwardKernels.sum(h == layer.firstHead ? x : UnsafePointer(next), out, d, into: next)

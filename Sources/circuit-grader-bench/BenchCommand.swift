@@ -310,17 +310,25 @@ package enum BenchCommand {
             c.output.out("exhaustive: \(frame.name), \(Int(nodes)) prefix nodes, best of \(frame.runs) (estimate \(seconds(estimate)))\n")
             var result = verifier.run()
             let time = frame.runs == 1 ? best(of: 1) { result = verifier.run() } : best(of: frame.runs) { result = verifier.run() }
-            let offset = frame.subject.spec.bos == nil ? 0 : 1
-            var keys = 0.0, power = 1.0
+            // Positions computed: one per prefix node with the mask; every position of every node without.
+            let offset = frame.subject.spec.bos == nil ? 0 : 1, causal = frame.subject.model.causal
+            var keys = 0.0, positions = 0.0, power = 1.0
             for k in 1...frame.maxLength {
                 power *= Double(frame.tokens.count)
-                keys += power * Double(k + offset)
+                positions += causal ? power : power * Double(k + offset)
+                keys += (causal ? power : power * Double(k + offset)) * Double(k + offset)
             }
-            let perPosition = ExhaustiveVerifier.multiplyAdds(model: frame.subject.model, keys: keys / nodes)
-            let achieved = nodes * perPosition / time
+            let perPosition = ExhaustiveVerifier.multiplyAdds(model: frame.subject.model, keys: keys / positions)
+            let achieved = positions * perPosition / time
+            // The work the walk counts (WalkCost.swift) against its time: the rate a work limit assumes.
+            let work = PrefixWalk(verifier).counting().work
+            let least = ExhaustiveVerifier.leastSeconds(
+                spec: frame.subject.spec, model: frame.subject.model, maxLength: frame.maxLength, tokens: frame.tokens)
             c.output.out(
-                "  \(result.summary)\n  \(seconds(time)): \(rate(nodes / time)) new positions/s (target >= 20 M/s on the induction frame); "
-                    + "\(Int(perPosition)) useful multiply-adds per position, \(rate(achieved))/s, \(format(100 * achieved / peak))% of peak\n")
+                "  \(result.summary)\n  \(seconds(time)): \(rate(positions / time)) positions/s (target >= 20 M/s on the induction frame); "
+                    + "\(Int(perPosition)) useful multiply-adds per position, \(rate(achieved))/s, \(format(100 * achieved / peak))% of peak\n"
+                    + "  work counted \(rate(work)) units, \(rate(work / time)) units/s (nominal \(rate(ExhaustiveVerifier.nominalWalkRate))); "
+                    + "estimated \(seconds(least)) at least, \(seconds(estimate)) at most\n")
             rows.append(
                 object([
                     ("frame", .string(frame.name)), ("exercise", .string(frame.subject.spec.id)),
@@ -328,7 +336,8 @@ package enum BenchCommand {
                     ("prefix_nodes", .number(nodes)), ("sequences", .number(Double(result.sequences))),
                     ("positions", .number(Double(result.positions))), ("verified", .bool(result.verified)),
                     ("summary", .string(result.summary)), ("seconds", .number(time)), ("estimated_seconds", .number(estimate)),
-                    ("new_positions_per_second", .number(nodes / time)), ("useful_multiply_adds_per_position", .number(perPosition)),
+                    ("positions_per_second", .number(positions / time)), ("work_units", .number(work)),
+                    ("least_estimated_seconds", .number(least)), ("useful_multiply_adds_per_position", .number(perPosition)),
                     ("multiply_adds_per_second", .number(achieved)), ("ratio_to_peak", .number(achieved / peak)),
                 ]))
         }
