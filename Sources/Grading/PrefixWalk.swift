@@ -44,9 +44,12 @@ package struct PrefixWalk {
         expected = labels.map { scorer.outputs.contains($0) ? scorer.column(of: $0) : -1 }
     }
 
-    /// The walk's result; with a `workLimit` (WalkCost units), nil when a task spends more than its share
-    /// (`workLimit / tasks`) before the first counterexample. The shares, like the tasks, do not depend on the
-    /// machine, and each task counts its own work, so the same inputs give the same answer everywhere.
+    /// The walk's result; with a `workLimit` (WalkCost units), nil when the walk needs more: when a task before
+    /// the first counterexample spends more than twice its share (`2 * workLimit / tasks`, so that uneven
+    /// subtrees can still fit, while a hopeless walk stops early), or when no task found a counterexample and
+    /// all of them together spent more than `workLimit`. The tasks do not depend on the machine and each counts
+    /// its own work, so the same inputs give the same answer everywhere; a counterexample found within the
+    /// shares is always reported.
     package func run(workLimit: Double? = nil) -> ExhaustiveResult? { counting(workLimit: workLimit).result }
 
     /// `run(workLimit:)`, and the work the tasks it reports counted (WalkCost units; for the bench's calibration).
@@ -54,7 +57,7 @@ package struct PrefixWalk {
         let plan = TaskPlan(alphabet: verifier.tokens.count, maxLength: verifier.maxLength)
         let outcomes = UnsafeSendableBox<ExhaustiveTally>(count: plan.count)
         let failed = FirstFailure()
-        let quota = workLimit.map { $0 / Double(plan.count) } ?? .infinity
+        let quota = workLimit.map { 2 * $0 / Double(plan.count) } ?? .infinity
         DispatchQueue.concurrentPerform(iterations: plan.count) { task in
             outcomes.set(task, walk(task: task, plan: plan, failed: failed, quota: quota))
         }
@@ -71,6 +74,7 @@ package struct PrefixWalk {
                 break
             }
         }
+        if total.counterexample == nil, let workLimit, total.work > workLimit { return (nil, total.work) }
         return (verifier.result(total), total.work)
     }
 
