@@ -140,6 +140,22 @@ struct DomainTests {
         #expect(StressSequences.pairs(["A", "B", "C"]) == [["A", "B"], ["A", "C"], ["B", "C"]])
     }
 
+    /// Issue 12: every 4-token exercise (at most 5,592,404 sequences to 11 slots) is proved whole by the default
+    /// check; its bundled reference shows it (the exploratory previous-token/nopos-nomask has none: no circuit
+    /// can solve it).
+    @Test func everyFourTokenReferenceIsProvedWholeByDefault() throws {
+        let catalog = try repoCatalog()
+        let fourToken = catalog.specs.filter { $0.vocab.count == 4 && $0.maxSequenceLength <= 11 && $0.defaultRule != nil && $0.reference != nil }
+        #expect(fourToken.count == 14, "\(fourToken.map(\.id))")
+        for spec in fourToken {
+            let path = repoPath("submissions/reference/\(spec.id.replacingOccurrences(of: "/", with: "-")).json")
+            let report = try #require(BundledGrades.reports[path], "\(path)")
+            let verdict = try #require(report.verdicts.first, "\(spec.id)")
+            #expect(verdict.status == .proved, "\(spec.id): \(verdict.status)")
+            #expect(verdict.enumerated == 5_592_404 && verdict.domainSize == 5_592_404, "\(spec.id)")
+        }
+    }
+
     /// A verdict never depends on the seed: every bundled reference and known-bad, over 20 seeds.
     @Test func theVerdictOfEveryBundledSubmissionIsTheSameOver20Seeds() throws {
         let paths = BundledGrades.paths

@@ -339,6 +339,35 @@ struct PrefixWalkTests {
         }
     }
 
+    @Test("a work limit: the same answer on every run, nil exactly when the counted work exceeds it, a counterexample found early always reported")
+    func workLimitIsDeterministic() throws {
+        let (_, spec, model) = try loadModel(repoPath("submissions/reference/current-token-pos-nomask.json"))
+        let verifier = try ExhaustiveVerifier(spec: spec, model: model, maxLength: 7)
+        let walk = PrefixWalk(verifier)
+        let (full, work) = walk.counting()
+        let plain = try #require(full)
+        #expect(plain.verified && work > 0)
+        // The same work is counted on every run, and a limit at or above it gives the unlimited result.
+        #expect(walk.counting().work == work)
+        #expect(walk.run(workLimit: work).map { same($0, plain) } == true)
+        #expect(walk.run(workLimit: 10 * work).map { same($0, plain) } == true)
+        // Just below it, or far below it, the walk gives up, every time.
+        for _ in 0..<3 {
+            #expect(walk.run(workLimit: work * 0.999) == nil)
+            #expect(walk.run(workLimit: work / 1000) == nil)
+        }
+        // A counterexample in the first sequences is found before any task looks at its share.
+        let broken = model.replacing(bU: model.bU.map { -$0 })
+        let failing = PrefixWalk(try ExhaustiveVerifier(spec: spec, model: broken, maxLength: 7))
+        let unlimited = try #require(failing.run())
+        #expect(!unlimited.verified)
+        #expect(failing.run(workLimit: 1).map { same($0, unlimited) } == true)
+        // The estimates bracket the count.
+        let least = ExhaustiveVerifier.leastSeconds(spec: spec, model: model, maxLength: 7) * ExhaustiveVerifier.nominalWalkRate
+        let most = ExhaustiveVerifier.estimatedSeconds(spec: spec, model: model, maxLength: 7) * ExhaustiveVerifier.nominalWalkRate
+        #expect(least <= work && work <= most, "\(least) <= \(work) <= \(most)")
+    }
+
     @Test("a counterexample below minLength is reported on the first sequence of the domain through it")
     func counterexampleBelowMinLength() throws {
         let (spec, model) = try plantedLeadingABug(window: 1)
