@@ -10,7 +10,9 @@ let bench = Command(
         summary: "(release build) times the forward pass against NumPy, exhaustive verification, and check end to end",
         positional: PositionalSpec(
             "SECTION", noun: "section", arity: .zeroOrMore, allowed: ["forward", "exhaustive", "walk", "four", "short", "scaling", "check", "proof", "small"],
-            help: "the sections to run; none runs all but proof (a whole-domain proof: minutes), four (every 4-token reference over its whole domain; with short, to length 8) and small (a frame for profilers)"),
+            help:
+                "the sections to run; none runs all but proof (a whole-domain proof: minutes), four (every 4-token reference over its whole domain; with short, to length 8) and small (a frame for profilers)"
+        ),
         options: [
             CommonOptions.out("FILE", default: "bench-results.json", help: "where the results go, as JSON"),
             OptionSpec("root", .value(placeholder: "DIR"), default: ".", help: "the folder the exercises' reference paths are relative to"),

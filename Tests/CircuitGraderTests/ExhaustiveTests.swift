@@ -80,6 +80,29 @@ func forEachEdit(rounds: Int, maxLength: Int, alphabet: Int, _ rng: inout Seeded
     }
 }
 
+/// An incremental forward pass (PrefixForward, WalkForward) as the edit tests drive it.
+struct IncrementalPass {
+    var count: () -> Int
+    var truncate: (Int) -> Void
+    var push: (Int) -> Void
+    var logits: (Int) -> ArraySlice<Double>
+}
+
+/// Drives `pass` through `rounds` random edits (forEachEdit over 5 tokens) and lists, labelled by `label`, every
+/// position whose logits differ from `model.forward`'s, bit for bit.
+func editMismatches(_ pass: IncrementalPass, _ model: Transformer, rounds: Int, maxLength: Int, _ rng: inout SeededRandom, label: String) -> [String] {
+    var mismatches: [String] = []
+    forEachEdit(rounds: rounds, maxLength: maxLength, alphabet: 5, &rng) { kept, tokens in
+        pass.truncate(min(kept, pass.count()))
+        for token in tokens[pass.count()...] { pass.push(token) }
+        let whole = model.forward(tokens).logits
+        for p in tokens.indices where bits(pass.logits(p)) != bits(whole.row(p)) {
+            mismatches.append("\(label) \(tokens) position \(p)")
+        }
+    }
+    return mismatches
+}
+
 /// The first failing prediction in enumeration order, found by the Grader itself (one case per sequence,
 /// a `.predict` target per labelled position), with the counts the verifier reports.
 private func graderReference(_ spec: ExerciseSpec, _ model: Transformer, maxLength: Int) throws -> ExhaustiveResult {
@@ -146,14 +169,9 @@ struct ExhaustiveTests {
             for biases in [false, true] {
                 let model = randomModel(seed: seed, positional: positional, biases: biases, sparse: seed % 2 == 0)
                 let prefix = PrefixForward(model: model, capacity: 9)
-                forEachEdit(rounds: 8, maxLength: 9, alphabet: 5, &rng) { kept, tokens in
-                    prefix.truncate(to: min(kept, prefix.count))
-                    for token in tokens[prefix.count...] { prefix.push(token) }
-                    let whole = model.forward(tokens).logits
-                    for p in tokens.indices where bits(prefix.logits(at: p)) != bits(whole.row(p)) {
-                        mismatches.append("seed \(seed) biases \(biases) \(tokens) position \(p)")
-                    }
-                }
+                let pass = IncrementalPass(
+                    count: { prefix.count }, truncate: { prefix.truncate(to: $0) }, push: { prefix.push($0) }, logits: { prefix.logits(at: $0) })
+                mismatches += editMismatches(pass, model, rounds: 8, maxLength: 9, &rng, label: "seed \(seed) biases \(biases)")
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")

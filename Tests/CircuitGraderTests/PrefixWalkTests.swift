@@ -89,13 +89,19 @@ private func coarseModel(seed: UInt64, positional: PositionalMode, heads: [Int],
         AttentionLayer(
             heads: (0..<count).map { h in
                 AttentionHead(
-                    wQ: reading(dHead, dims: 3), wK: reading(dHead), wV: reading(h % 2 == 0 ? 2 : dHead), wO: matrix(h % 2 == 0 ? 2 : dHead, dModel, sparse: false, &rng),
+                    wQ: reading(dHead, dims: 3), wK: reading(dHead), wV: reading(h % 2 == 0 ? 2 : dHead),
+                    wO: matrix(h % 2 == 0 ? 2 : dHead, dModel, sparse: false, &rng),
                     bQ: biases ? values(dHead, sparse: false, special: false, &rng) : nil, bK: nil, bV: nil)
             }, bO: biases ? values(dModel, sparse: false, special: false, &rng) : Array(repeating: 0, count: dModel))
     }
     return Transformer(
         wE: wE, wPos: positional == .none ? nil : wPos, wU: matrix(dModel, outputs, sparse: false, &rng),
         bU: values(outputs, sparse: false, special: false, &rng), layers: layers, positional: positional, causal: causal, attentionScale: 0.7)
+}
+
+/// A WalkForward as the edit tests drive it.
+private func walkPass(_ walk: WalkForward) -> IncrementalPass {
+    IncrementalPass(count: { walk.count }, truncate: { walk.truncate(to: $0) }, push: { walk.push($0) }, logits: { walk.logits(at: $0) })
 }
 
 /// `model` with `by` added to the `none` class's b_U: most positions then predict none correctly, so walks get
@@ -185,16 +191,8 @@ struct PrefixWalkTests {
                         seed: seed, positional: positional, heads: heads, biases: biases, sparse: seed % 2 == 0, special: seed % 4 == 3)
                     let tables = FirstLayerTables(PackedModel(model), capacity: 8, tokens: [0, 1, 2, 3, 4], tabulatingScores: tabulating)
                     let walk = WalkForward(tables)
-                    forEachEdit(rounds: 12, maxLength: 8, alphabet: 5, &rng) { kept, tokens in
-                        walk.truncate(to: min(kept, walk.count))
-                        for token in tokens[walk.count...] { walk.push(token) }
-                        let whole = model.forward(tokens).logits
-                        for p in tokens.indices {
-                            if bits(walk.logits(at: p)) != bits(whole.row(p)) {
-                                mismatches.append("seed \(seed) heads \(heads) biases \(biases) table \(tabulating) \(tokens) position \(p)")
-                            }
-                        }
-                    }
+                    mismatches += editMismatches(
+                        walkPass(walk), model, rounds: 12, maxLength: 8, &rng, label: "seed \(seed) heads \(heads) biases \(biases) table \(tabulating)")
                 }
             }
         }
@@ -297,7 +295,9 @@ struct PrefixWalkTests {
         }
     }
 
-    @Test("remembered head outputs: a model whose heads read coarse dims gives forward's logits bit for bit, and the walk equals plain enumeration", arguments: PositionalMode.allCases)
+    @Test(
+        "remembered head outputs: a model whose heads read coarse dims gives forward's logits bit for bit, and the walk equals plain enumeration",
+        arguments: PositionalMode.allCases)
     func memoisedHeadsMatchForward(positional: PositionalMode) throws {
         var rng = SeededRandom(seed: 77)
         var mismatches: [String] = []
@@ -306,14 +306,7 @@ struct PrefixWalkTests {
             let heads = seed % 2 == 0 ? [2, 1] : [1, 2, 1]
             let model = coarseModel(seed: seed, positional: positional, heads: heads, biases: seed > 2)
             let walk = WalkForward(FirstLayerTables(PackedModel(model), capacity: 8, tokens: [0, 1, 2, 3, 4], tabulatingScores: seed != 3))
-            forEachEdit(rounds: 400, maxLength: 8, alphabet: 5, &rng) { kept, tokens in
-                walk.truncate(to: min(kept, walk.count))
-                for token in tokens[walk.count...] { walk.push(token) }
-                let whole = model.forward(tokens).logits
-                for p in tokens.indices where bits(walk.logits(at: p)) != bits(whole.row(p)) {
-                    mismatches.append("seed \(seed) heads \(heads) \(tokens) position \(p)")
-                }
-            }
+            mismatches += editMismatches(walkPass(walk), model, rounds: 400, maxLength: 8, &rng, label: "seed \(seed) heads \(heads)")
             for counts in walk.memoCounts {
                 hits += counts.hits
                 lookups += counts.lookups
