@@ -240,6 +240,8 @@ package struct ProjectionMemo {
     private let doubles: UnsafeMutablePointer<Double>
     private let ints: UnsafeMutablePointer<Int32>
     package let doubleWidth: Int, intWidth: Int
+    /// lookups, misses, on (1) or off (0): like HeadMemo, the memo stops after a trial with more misses than hits.
+    private let state: UnsafeMutablePointer<Int>
 
     package static let classLimit = 1 << 10
 
@@ -250,12 +252,28 @@ package struct ProjectionMemo {
         intWidth = heads.reduce(0) { $0 + 5 + $1.dHead + $1.dValue }
         doubles = .allocate(capacity: max(1, Self.classLimit * doubleWidth))
         ints = .allocate(capacity: max(1, Self.classLimit * intWidth))
+        state = .allocate(capacity: 3)
+        state.initialize(repeating: 0, count: 3)
+        state[2] = 1
     }
 
     package func deallocate() {
         inputs.deallocate()
         doubles.deallocate()
         ints.deallocate()
+        state.deallocate()
+    }
+
+    /// Whether the memo is still used.
+    @inline(__always)
+    package var isOn: Bool { state[2] != 0 }
+
+    /// Counts a lookup (a miss when `found` is false), and stops the memo after a trial with more misses than hits.
+    @inline(__always)
+    package func count(found: Bool) {
+        state[0] &+= 1
+        if !found { state[1] &+= 1 }
+        if state[0] == HeadMemo.trialLookups && 2 &* state[1] > state[0] { state[2] = 0 }
     }
 
     /// The doubles and Int32 of class `id`.

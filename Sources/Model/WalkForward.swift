@@ -2,8 +2,8 @@ import Foundation
 import Numerics
 
 // The forward pass of the exhaustive walk (Grading/PrefixWalk.swift): one position at a time under a causal
-// mask, ForwardState's steps (ForwardState.swift) in the same order on the same numbers, with changes that
-// leave every bit as it was:
+// mask, or every position of the sequence pushed so far without one (`computeWithoutMask`), ForwardState's steps
+// (ForwardState.swift) in the same order on the same numbers, with changes that leave every bit as it was:
 //   - the first layer's inputs of a (token, position) pair (its residual row and every layer-0 head's q, k, v)
 //     are rows of a table computed once by ForwardState's own `embed` and `project` (FirstLayerTables), and so
 //     is every layer-0 score `(q · k) * scale` of two such pairs, by the dense dot of ForwardKernels;
@@ -14,7 +14,10 @@ import Numerics
 //   - exp of an argument seen before is read from a small cache, and e / total of an e just divided is reused
 //     (the same inputs give the same bits); the quotients feed pattern · v as they are taken, in key order;
 //   - z W_O and the unembedding W_U skip the rows of the weight without a non-zero entry when the input row is
-//     all finite (PackedModel.timesFinite), instead of listing the input's non-zero entries first.
+//     all finite (PackedModel.timesFinite), instead of listing the input's non-zero entries first;
+//   - a head output met before (the same q row over the same sequence of (k, v) rows) is copied from its memo,
+//     and so are a later layer's projections of an input row met before (HeadMemo.swift);
+//   - the work done is counted as it goes (WalkCost.swift), for a walk with a work limit.
 // Everything else (the softmax's order, the residual sums, b_O, the later layers' projections) calls the very
 // kernels ForwardState calls. No allocation, reference counting or exclusivity check per position: every
 // mutable state is a raw buffer. Tests: PrefixWalkTests.swift (bit for bit against `forward`).
@@ -146,8 +149,9 @@ package final class FirstLayerTables: @unchecked Sendable {
     }
 }
 
-/// A causal forward pass that extends a cached prefix one token at a time, for the exhaustive walk: the numbers
-/// of PrefixForward (and of `forward`) bit for bit, faster. Not thread-safe: one per thread.
+/// A forward pass that extends a cached prefix one token at a time, for the exhaustive walk: the numbers of
+/// PrefixForward (and of `forward`) bit for bit, faster; without a causal mask, `push` only records the token
+/// and `computeWithoutMask` computes the whole sequence. Not thread-safe: one per thread.
 package final class WalkForward {
     package let model: PackedModel
     package let tables: FirstLayerTables
@@ -507,7 +511,8 @@ package final class WalkForward {
         }
         let memo = projectionMemos[l]
         let known = memo.inputs.count
-        let id = memo.inputs.id(x, d, qk)
+        let id = memo.isOn ? memo.inputs.id(x, d, qk) : -1
+        if memo.isOn { memo.count(found: id >= 0 && Int(id) < known) }
         if id >= 0 && Int(id) < known {
             recall(layer: l, at: p, memo.record(id))
             workCounter.pointer[0] += recalledWork.pointer[l]
