@@ -376,7 +376,7 @@ package final class FirstFailure: @unchecked Sendable {
 /// Keys (a pair of Int32) of graded positions that passed, up to a limit (past it, insertions are dropped and
 /// those positions are computed again when met).
 final class PassedPositions {
-    static let defaultLimit = 1 << 18
+    static let defaultLimit = 1 << 16
     private let keys: PairMap
     private let limit: Int
     private var count = 0

@@ -113,7 +113,11 @@ package struct RowClasses {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for c in 0..<n { hash = (hash ^ first[c].bitPattern) &* 0x100_0000_01B3 }
         for c in 0..<(width - n) { hash = (hash ^ second[c].bitPattern) &* 0x100_0000_01B3 }
-        hash ^= hash >> 29
+        // Finish with a full mixer (fmix64): the slot takes the low bits, which the multiply-xor steps leave
+        // depending only on the inputs' low bits (all zero for 0, ±1, 0.5 and other short binary fractions).
+        hash = (hash ^ (hash >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        hash = (hash ^ (hash >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+        hash ^= hash >> 33
         var i = Int(truncatingIfNeeded: hash) & mask
         while true {
             let id = ids[i]
@@ -155,9 +159,10 @@ package struct HeadMemo {
     private let state: UnsafeMutablePointer<Int>
 
     package static let trialLookups = 4096
-    package static let classLimit = 1 << 12
-    package static let nodeLimit = 1 << 15
-    package static let entryLimit = 1 << 14
+    // Sizes per walk task and head: every task makes its own memos (filled at setup, about 0.3 MB per head).
+    package static let classLimit = 1 << 11
+    package static let nodeLimit = 1 << 13
+    package static let entryLimit = 1 << 13
 
     /// A memo for a head with `dHead`-wide q and k rows and `dValue`-wide v rows in a `dModel`-wide stream.
     package init(dModel: Int, dHead: Int, dValue: Int) {
@@ -209,10 +214,10 @@ package struct HeadMemo {
     package func output(_ node: Int32, _ queryClass: Int32) -> UnsafePointer<Double>? {
         state[2] &+= 1
         let entry = entries.value(node, queryClass)
-        if entry >= 0 { return UnsafePointer(outputs + Int(entry) &* dModel) }
-        state[3] &+= 1
+        if entry < 0 { state[3] &+= 1 }
+        // The trial ends at its last lookup, hit or miss.
         if state[2] == Self.trialLookups && 2 &* state[3] > state[2] { state[4] = 0 }
-        return nil
+        return entry >= 0 ? UnsafePointer(outputs + Int(entry) &* dModel) : nil
     }
 
     /// Remembers `out[0..<dModel]` as the output of a query of class `queryClass` over key sequence `node` (absent),

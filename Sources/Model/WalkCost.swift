@@ -10,9 +10,10 @@ import Numerics
 //     residual row (copies and sums);
 //   head output computed over `keys` keys: keys × (dHead + dValue + softmaxWork) + the non-zero weights of W_O
 //     + headOverhead;
-//   head output remembered (HeadMemo): a lookup and a copy, memoLookupWork + dModel;
+//   head output remembered (HeadMemo): a lookup and a copy, memoLookupWork + dModel, but never more than
+//     computing it would have cost (so that remembering never makes the count exceed `most`);
 //   projections of a layer past the first, computed: the non-zero weights of its heads' W_Q, W_K, W_V; copied
-//     (ProjectionMemo): a hash of the input row and the copy of each head's q, k, v;
+//     (ProjectionMemo): a hash of the input row and the copy of each head's q, k, v, again at most the former;
 //   a position counted without computing (a one-layer walk without a mask, PrefixWalk): memoLookupWork.
 
 /// The walk's costs for one model (see WalkCost.swift): `[heads]` per head in PackedModel's order (layer by
@@ -31,7 +32,7 @@ package struct WalkCost: Sendable {
     package let position: Double
     /// Per head: work per key of a computed output, and the fixed work of one.
     package let perKey: [Double], perOutput: [Double]
-    /// Per head: work of a remembered output.
+    /// Work of a remembered output (at most what computing it costs: `rememberedCost`).
     package let remembered: Double
     /// Per layer: work of its projections computed (0 for layer 0, a table), and copied.
     package let projections: [Double], recalled: [Double]
@@ -55,7 +56,7 @@ package struct WalkCost: Sendable {
                 }
             }
             projections.append(projection)
-            recalled.append(copy)
+            recalled.append(min(copy, projection))
         }
         self.perKey = perKey
         self.perOutput = perOutput
@@ -70,6 +71,14 @@ package struct WalkCost: Sendable {
         position + zip(perKey, perOutput).reduce(0) { $0 + keys * $1.0 + $1.1 } + projections.reduce(0, +)
     }
 
-    /// The least work of one position: every head output remembered and every projection copied.
-    package var least: Double { position + remembered * Double(perKey.count) + recalled.reduce(0, +) }
+    /// The work charged for head `h`'s output over `keys` keys when it was remembered: the lookup and copy,
+    /// or computing it if that is cheaper.
+    @inline(__always)
+    package func rememberedCost(_ h: Int, keys: Int) -> Double { min(remembered, Double(keys) * perKey[h] + perOutput[h]) }
+
+    /// The least work of one position: every head output remembered (over one key at least) and every
+    /// projection copied.
+    package var least: Double {
+        position + perKey.indices.reduce(0) { $0 + rememberedCost($1, keys: 1) } + recalled.reduce(0, +)
+    }
 }

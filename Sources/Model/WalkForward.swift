@@ -363,8 +363,8 @@ package final class WalkForward {
     @inline(__always)
     package func addWork(_ units: Double) { workCounter.pointer[0] += units }
 
-    /// Per head: remembered outputs used, and lookups (HeadMemo.swift).
-    package var memoCounts: [(hits: Int, lookups: Int)] { (0..<headCount).map { (memos[$0].hits, memos[$0].lookups) } }
+    /// Per head: remembered outputs used, lookups, and whether the memo is still on (HeadMemo.swift).
+    package var memoCounts: [(hits: Int, lookups: Int, on: Bool)] { (0..<headCount).map { (memos[$0].hits, memos[$0].lookups, memos[$0].isOn) } }
 
     /// Forgets positions `n...`; later pushes recompute them.
     @inline(__always)
@@ -503,6 +503,7 @@ package final class WalkForward {
     /// same input before (ProjectionMemo), else computed and remembered.
     private func project(layer l: Int, at p: Int, _ x: UnsafePointer<Double>) {
         let m = model, d = m.dModel
+        guard m.layers[l].headCount > 0 else { return }  // nothing to project
         var qk = x
         if m.positionsInQK, let wPos = m.wPos {
             let input = doubles.pointer + qkInputBase
@@ -614,7 +615,8 @@ package final class WalkForward {
             let known = node >= 0 && queryClass >= 0
             if known, let stored = memos[h].output(node, queryClass) {
                 ForwardKernels.copy(stored, d, to: out)
-                workCounter.pointer[0] += rememberedWork
+                // WalkCost.rememberedCost, from the buffers
+                workCounter.pointer[0] += min(rememberedWork, Double(visible) * perKeyWork.pointer[h] + perOutputWork.pointer[h])
             } else {
                 headOutput(h, layer: l, at: p, keys: visible, into: out)
                 workCounter.pointer[0] += Double(visible) * perKeyWork.pointer[h] + perOutputWork.pointer[h]

@@ -332,6 +332,19 @@ struct PrefixWalkTests {
         }
     }
 
+    @Test("a memo that stops after its trial leaves the walk's logits equal to forward's, bit for bit")
+    func memoTrialStopsCleanly() {
+        // A dense random model: its heads' rows are all distinct, so most lookups miss and every memo stops at
+        // lookup 4096 (HeadMemo.trialLookups), in the middle of the edits; the logits before and after must agree.
+        var rng = SeededRandom(seed: 5)
+        let model = randomModel(seed: 41, positional: .learned, heads: [2, 1], biases: true, sparse: false)
+        let walk = WalkForward(FirstLayerTables(PackedModel(model), capacity: 8, tokens: [0, 1, 2, 3, 4]))
+        let mismatches = editMismatches(walkPass(walk), model, rounds: 3000, maxLength: 8, &rng, label: "dense")
+        #expect(mismatches.count == 0, "\(mismatches.count) mismatches, first: \(mismatches.prefix(3))")
+        let counts = walk.memoCounts
+        #expect(counts.count == 3 && counts.allSatisfy { !$0.on && $0.lookups == HeadMemo.trialLookups }, "\(counts)")
+    }
+
     @Test("a work limit: the same answer on every run, nil exactly when the counted work exceeds it, a counterexample found early always reported")
     func workLimitIsDeterministic() throws {
         let (_, spec, model) = try loadModel(repoPath("submissions/reference/current-token-pos-nomask.json"))
