@@ -103,11 +103,7 @@ package struct PrefixWalk {
                 steps &+= alphabet
                 if steps & ~4095 != 0 {
                     steps &= 4095
-                    if failed.isBefore(task) { return walker.result }
-                    if walker.overBudget(quota) {
-                        failed.record(task)
-                        return walker.result
-                    }
+                    if walker.mustStop(task, failed, quota) { return walker.result }
                 }
                 if !walker.leaves(alphabet) {
                     failed.record(task)
@@ -126,11 +122,7 @@ package struct PrefixWalk {
             steps &+= 1
             if steps & ~4095 != 0 {
                 steps &= 4095
-                if failed.isBefore(task) { return walker.result }
-                if walker.overBudget(quota) {
-                    failed.record(task)
-                    return walker.result
-                }
+                if walker.mustStop(task, failed, quota) { return walker.result }
             }
             if !walker.descend(child, visit: true) {
                 failed.record(task)
@@ -220,12 +212,7 @@ private struct TaskWalker {
             tally.positions += inner[t] &+ lastGraded
         }
         guard domain ? lastGraded != 0 : innerGraded != 0 else { return true }
-        if expected[id] < 0 { _ = walk.grading.outputIndex(labels?.labels[id] ?? "") }  // stops with the label's name
-        let margin = Margin.logitGap(forward.logitRow(at: t &+ offset), nOutputs, expected: expected[id])
-        if margin > 0 {
-            if margin < tally.worstMargin { tally.worstMargin = margin }
-            return true
-        }
+        if passes(margin(at: t, label: id)) { return true }
         if !domain {
             tally.sequences += 1
             tally.positions += inner[t] + 1
@@ -252,10 +239,29 @@ private struct TaskWalker {
         return t
     }
 
-    /// Whether this task's work exceeds `quota`; if so, marks its tally over budget.
-    mutating func overBudget(_ quota: Double) -> Bool {
+    /// Whether task `task` should stop now: an earlier task has failed, or this one has spent more than `quota`
+    /// (its tally is then marked over budget, and later tasks are told to stop).
+    mutating func mustStop(_ task: Int, _ failed: FirstFailure, _ quota: Double) -> Bool {
+        if failed.isBefore(task) { return true }
         guard forward.work > quota else { return false }
         tally.overBudget = true
+        failed.record(task)
+        return true
+    }
+
+    /// The margin of the node's position `t` for label id `id` (stops with the label's name when it is no
+    /// output class: the spec parser rules that out for graded positions).
+    @inline(__always)
+    private func margin(at t: Int, label id: Int) -> Double {
+        if expected[id] < 0 { _ = walk.grading.outputIndex(labels?.labels[id] ?? "") }
+        return Margin.logitGap(forward.logitRow(at: t &+ offset), nOutputs, expected: expected[id])
+    }
+
+    /// Whether a graded position of margin `margin` is right; if so, it lowers the worst margin.
+    @inline(__always)
+    private mutating func passes(_ margin: Double) -> Bool {
+        guard margin > 0 else { return false }
+        if margin < tally.worstMargin { tally.worstMargin = margin }
         return true
     }
 
@@ -289,10 +295,7 @@ private struct TaskWalker {
                 forward.computeWithoutMask()
                 computed = true
             }
-            if expected[id] < 0 { _ = walk.grading.outputIndex(labels?.labels[id] ?? "") }  // stops with the label's name
-            let margin = Margin.logitGap(forward.logitRow(at: t &+ offset), nOutputs, expected: expected[id])
-            if margin > 0 {
-                if margin < tally.worstMargin { tally.worstMargin = margin }
+            if passes(margin(at: t, label: id)) {
                 if sequenceClass >= 0 { passed.insert(sequenceClass, key) }
                 continue
             }
@@ -311,11 +314,7 @@ private struct TaskWalker {
         for t in names.indices {
             guard let label = walk.verifier.rule.label(names, at: t), walk.grading.graded(t, count: depth, label: label) else { continue }
             tally.positions += 1
-            let margin = Margin.logitGap(forward.logits(at: t + offset), expected: walk.grading.outputIndex(label))
-            if margin > 0 {
-                if margin < tally.worstMargin { tally.worstMargin = margin }
-                continue
-            }
+            if passes(Margin.logitGap(forward.logits(at: t + offset), expected: walk.grading.outputIndex(label))) { continue }
             tally.counterexample = counterexample(t, label: label)
             return false
         }

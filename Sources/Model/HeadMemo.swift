@@ -252,7 +252,7 @@ package struct ProjectionMemo {
 
     /// A memo for heads of `(dHead, dValue)` shapes reading `inputWidth`-wide input rows.
     package init(inputWidth: Int, heads: [(dHead: Int, dValue: Int)]) {
-        inputs = RowClasses(width: inputWidth, limit: Self.classLimit)
+        inputs = RowClasses(width: inputWidth, limit: heads.isEmpty ? 1 : Self.classLimit)  // (layer 0, or no heads: unused)
         doubleWidth = heads.reduce(0) { $0 + 2 * $1.dHead + $1.dValue }
         intWidth = heads.reduce(0) { $0 + 5 + $1.dHead + $1.dValue }
         doubles = .allocate(capacity: max(1, Self.classLimit * doubleWidth))

@@ -32,7 +32,7 @@ package struct WalkCost: Sendable {
     package let position: Double
     /// Per head: work per key of a computed output, and the fixed work of one.
     package let perKey: [Double], perOutput: [Double]
-    /// Work of a remembered output (at most what computing it costs: `rememberedCost`).
+    /// Work of a remembered output (charged at most what computing it costs: `output`).
     package let remembered: Double
     /// Per layer: work of its projections computed (0 for layer 0, a table), and copied.
     package let projections: [Double], recalled: [Double]
@@ -68,17 +68,21 @@ package struct WalkCost: Sendable {
 
     /// The most work of one position seeing `keys` keys: every head output and projection computed.
     package func most(keys: Double) -> Double {
-        position + zip(perKey, perOutput).reduce(0) { $0 + keys * $1.0 + $1.1 } + projections.reduce(0, +)
+        position + zip(perKey, perOutput).reduce(0) { $0 + Self.output(keys: keys, perKey: $1.0, perOutput: $1.1) } + projections.reduce(0, +)
     }
 
-    /// The work charged for head `h`'s output over `keys` keys when it was remembered: the lookup and copy,
-    /// or computing it if that is cheaper.
+    /// The work of a head output over `keys` keys: computed (`perKey`, `perOutput` of the head), or, when
+    /// `remembered` is given, the lookup and copy unless computing would have been cheaper.
     @inline(__always)
-    package func rememberedCost(_ h: Int, keys: Int) -> Double { min(remembered, Double(keys) * perKey[h] + perOutput[h]) }
+    package static func output(keys: Double, perKey: Double, perOutput: Double, remembered: Double? = nil) -> Double {
+        let computed = keys * perKey + perOutput
+        return remembered.map { min($0, computed) } ?? computed
+    }
 
     /// The least work of one position: every head output remembered (over one key at least) and every
     /// projection copied.
     package var least: Double {
-        position + perKey.indices.reduce(0) { $0 + rememberedCost($1, keys: 1) } + recalled.reduce(0, +)
+        position + zip(perKey, perOutput).reduce(0) { $0 + Self.output(keys: 1, perKey: $1.0, perOutput: $1.1, remembered: remembered) }
+            + recalled.reduce(0, +)
     }
 }

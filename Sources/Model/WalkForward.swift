@@ -198,7 +198,7 @@ package final class WalkForward {
     private let tableScores: UnsafePointer<Double>?
     private let tableKeyClass: UnsafePointer<Int32>, tableQueryClass: UnsafePointer<Int32>
     /// Per head: its memo (HeadMemo.swift); per head and position (`h * capacity + p`), the memo's node of the
-    /// key sequence `0...p` (-1: none); per head, the current query's class.
+    /// key sequence `0...p` (-1: none).
     private let memos: UnsafeMutablePointer<HeadMemo>
     private let pathNodes: ScratchBuffer<Int32>
     /// Per head, the class of the current position's (k, v); per head and position, the class of its q (-1: none).
@@ -512,8 +512,11 @@ package final class WalkForward {
         }
         let memo = projectionMemos[l]
         let known = memo.inputs.count
-        let id = memo.isOn ? memo.inputs.id(x, d, qk) : -1
-        if memo.isOn { memo.count(found: id >= 0 && Int(id) < known) }
+        var id: Int32 = -1
+        if memo.isOn {
+            id = memo.inputs.id(x, d, qk)
+            memo.count(found: id >= 0 && Int(id) < known)
+        }
         if id >= 0 && Int(id) < known {
             recall(layer: l, at: p, memo.record(id))
             workCounter.pointer[0] += recalledWork.pointer[l]
@@ -613,15 +616,16 @@ package final class WalkForward {
             // The head's output z W_O into `out`: remembered, or computed (and remembered).
             let node = pathNodes.pointer[h &* c &+ visible &- 1], queryClass = queryClasses.pointer[h &* c &+ p]
             let known = node >= 0 && queryClass >= 0
-            if known, let stored = memos[h].output(node, queryClass) {
+            let stored = known ? memos[h].output(node, queryClass) : nil
+            if let stored {
                 ForwardKernels.copy(stored, d, to: out)
-                // WalkCost.rememberedCost, from the buffers
-                workCounter.pointer[0] += min(rememberedWork, Double(visible) * perKeyWork.pointer[h] + perOutputWork.pointer[h])
             } else {
                 headOutput(h, layer: l, at: p, keys: visible, into: out)
-                workCounter.pointer[0] += Double(visible) * perKeyWork.pointer[h] + perOutputWork.pointer[h]
                 if known { memos[h].remember(node, queryClass, out) }
             }
+            workCounter.pointer[0] += WalkCost.output(
+                keys: Double(visible), perKey: perKeyWork.pointer[h], perOutput: perOutputWork.pointer[h],
+                remembered: stored == nil ? nil : rememberedWork)
             ForwardKernels.sum(h == layer.firstHead ? x : UnsafePointer(next), out, d, into: next)
         }
         if let bO = layer.bO { ForwardKernels.add(m.at(bO), d, to: next) }

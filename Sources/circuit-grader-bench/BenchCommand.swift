@@ -308,8 +308,12 @@ package enum BenchCommand {
                 spec: frame.subject.spec, model: frame.subject.model, maxLength: frame.maxLength, tokens: frame.tokens)
             let nodes = Double(ExhaustiveVerifier.sequenceCount(alphabet: frame.tokens.count, maxLength: frame.maxLength))
             c.output.out("exhaustive: \(frame.name), \(Int(nodes)) prefix nodes, best of \(frame.runs) (estimate \(seconds(estimate)))\n")
-            var result = verifier.run()
-            let time = frame.runs == 1 ? best(of: 1) { result = verifier.run() } : best(of: frame.runs) { result = verifier.run() }
+            // Timed through PrefixWalk.counting (what `run()` calls), which also gives the work the walk counted.
+            var counted = PrefixWalk(verifier).counting()
+            let time =
+                frame.runs == 1 ? best(of: 1) { counted = PrefixWalk(verifier).counting() } : best(of: frame.runs) { counted = PrefixWalk(verifier).counting() }
+            guard let result = counted.result else { throw GraderError(file: "", "the walk of \(frame.name) gave no result") }
+            let work = counted.work
             // Positions computed: one per prefix node with the mask; every position of every node without.
             let offset = frame.subject.spec.bos == nil ? 0 : 1, causal = frame.subject.model.causal
             var keys = 0.0, positions = 0.0, power = 1.0
@@ -320,8 +324,6 @@ package enum BenchCommand {
             }
             let perPosition = ExhaustiveVerifier.multiplyAdds(model: frame.subject.model, keys: keys / positions)
             let achieved = positions * perPosition / time
-            // The work the walk counts (WalkCost.swift) against its time: the rate a work limit assumes.
-            let work = PrefixWalk(verifier).counting().work
             let least = ExhaustiveVerifier.leastSeconds(
                 spec: frame.subject.spec, model: frame.subject.model, maxLength: frame.maxLength, tokens: frame.tokens)
             c.output.out(
