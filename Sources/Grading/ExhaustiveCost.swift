@@ -10,8 +10,9 @@ import Exercises
 //   positions: every prefix node of the walk under a causal mask (sum_{k=1}^{L} n^k, whatever minLength is:
 //     shorter prefixes are walked too); without a mask, every position of every node, each seeing them all.
 //   work per position: at most, every head output and projection computed (`estimatedSeconds`); at least,
-//     every one remembered by the walk's memos, or, for a one-layer model without a mask, every position
-//     counted without computing (`leastSeconds`). Between the two only walking tells: a walk given a work
+//     every one remembered by the walk's memos and no logits computed (under a mask a leaf that is not
+//     graded costs only its bookkeeping), or, for a one-layer model without a mask, every position counted
+//     without computing (`leastSeconds`). Between the two only walking tells: a walk given a work
 //     limit (PrefixWalk) counts the work it does and stops when its share is spent.
 //   seconds = work / nominalWalkRate.
 
@@ -44,11 +45,17 @@ extension ExhaustiveVerifier {
         return positions * WalkCost(model).most(keys: keys / positions) / nominalWalkRate
     }
 
-    /// The least wall time `run()` could take on the same frame: every head output remembered (see above).
+    /// The least wall time `run()` could take on the same frame: every head output remembered, and under a mask
+    /// no position graded (a leaf that is not graded is not computed, an inner one not unembedded; see above).
     public static func leastSeconds(spec: ExerciseSpec, model: Transformer, maxLength: Int? = nil, tokens: [String]? = nil) -> Double {
         let (positions, _) = frame(spec: spec, model: model, maxLength: maxLength, tokens: tokens)
-        let perPosition = !model.causal && model.layers.count == 1 ? WalkCost.memoLookupWork : WalkCost(model).least
-        return positions * perPosition / nominalWalkRate
+        guard model.causal else {
+            let perPosition = model.layers.count == 1 ? WalkCost.memoLookupWork : WalkCost(model).least()
+            return positions * perPosition / nominalWalkRate
+        }
+        let leaves = Double((tokens ?? spec.vocab).count).power(maxLength ?? spec.maxSequenceLength)
+        let inner = positions - leaves
+        return (inner * WalkCost(model).least(ungraded: true) + leaves * WalkCost.positionOverhead) / nominalWalkRate
     }
 
     /// The positions the walk computes on a frame, and the sum of the keys they see.
@@ -82,4 +89,9 @@ extension ExhaustiveVerifier {
         }
         return work
     }
+}
+
+extension Double {
+    /// `self` to the power `n >= 0`, by repeated multiplication (exact for the node counts of a walk).
+    fileprivate func power(_ n: Int) -> Double { (0..<max(0, n)).reduce(1) { r, _ in r * self } }
 }

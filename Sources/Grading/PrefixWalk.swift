@@ -19,6 +19,8 @@ import Exercises
 // Counts: a sequence of the domain adds its graded positions (inner ones counted at its ancestors, kept per
 // depth); a counterexample adds its sequence and its graded positions up to the failing one.
 // Rules that read ahead (a positive token offset) grade every position of every sequence of the domain here.
+// Only graded positions are unembedded, and a leaf (depth maxLength) that is not graded is not computed at all:
+// nothing reads it (with a rule such as induction's skip_if_conflicting, about half the leaves).
 
 /// The prefix-sharing exhaustive walk of one verifier.
 package struct PrefixWalk {
@@ -139,7 +141,7 @@ package struct PrefixWalk {
 private struct TaskWalker {
     let walk: PrefixWalk
     let forward: WalkForward
-    let offset: Int, minLength: Int, nOutputs: Int
+    let offset: Int, minLength: Int, maxLength: Int, nOutputs: Int
     let labels: PrefixLabels?
     /// Per label id: whether graded as an inner position, as a last position (0 or 1), and its output class.
     let innerGraded: UnsafeMutablePointer<Int>, lastGraded: UnsafeMutablePointer<Int>, expected: UnsafeMutablePointer<Int>
@@ -167,6 +169,7 @@ private struct TaskWalker {
         for token in walk.grading.bos { forward.push(token) }
         offset = walk.grading.offset
         minLength = walk.verifier.minLength
+        maxLength = walk.verifier.maxLength
         nOutputs = walk.tables.model.nOutputs
         labels = PrefixLabels(walk.verifier.rule, tokens: walk.verifier.tokens, maxLength: walk.verifier.maxLength)
         let ids = walk.expected.count
@@ -179,7 +182,6 @@ private struct TaskWalker {
             lastGraded[id] = walk.lastGraded[id] ? 1 : 0
             expected[id] = walk.expected[id]
         }
-        let maxLength = walk.verifier.maxLength
         buffers = ScratchBuffer(count: 3 * maxLength + 1 + walk.grading.tokenRows.count)
         inner = buffers.pointer
         path = buffers.pointer + maxLength + 1
@@ -193,25 +195,31 @@ private struct TaskWalker {
     /// Pushes token `index` and grades the new node when `visit`; returns false at a counterexample.
     @inline(__always)
     mutating func descend(_ index: Int, visit: Bool) -> Bool {
-        forward.push(tokenRows[index])
         path[depth] = index
         depth += 1
-        guard let id = labels?.push(index) else { return visit ? gradeEveryPosition() : true }
+        guard let id = labels?.push(index) else {
+            forward.push(tokenRows[index])
+            return visit ? gradeEveryPosition() : true
+        }
         let d = depth, t = d - 1
         guard causal else {
+            forward.push(tokenRows[index])
             labelIds[t] = id
             return visit ? gradeWholeSequence() : true
         }
         let innerGraded = id >= 0 ? self.innerGraded[id] : 0
         inner[d] = inner[t] &+ innerGraded
-        guard visit else { return true }
         let domain = d >= minLength
         let lastGraded = id >= 0 ? self.lastGraded[id] : 0
+        let graded = visit && (domain ? lastGraded != 0 : innerGraded != 0)
+        // Only a graded position's logits are read; a leaf that is not graded is read by nothing.
+        if graded || d < maxLength { forward.push(tokenRows[index], logits: graded) } else { forward.skip() }
+        guard visit else { return true }
         if domain {
             tally.sequences += 1
             tally.positions += inner[t] &+ lastGraded
         }
-        guard domain ? lastGraded != 0 : innerGraded != 0 else { return true }
+        guard graded else { return true }
         if passes(margin(at: t, label: id)) { return true }
         if !domain {
             tally.sequences += 1

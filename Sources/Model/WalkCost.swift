@@ -14,7 +14,9 @@ import Numerics
 //     computing it would have cost (so that remembering never makes the count exceed `most`);
 //   projections of a layer past the first, computed: the non-zero weights of its heads' W_Q, W_K, W_V; copied
 //     (ProjectionMemo): a hash of the input row and the copy of each head's q, k, v, again at most the former;
-//   a position counted without computing (a one-layer walk without a mask, PrefixWalk): memoLookupWork.
+//   a position counted without computing (a one-layer walk without a mask, PrefixWalk): memoLookupWork;
+//   a last position that is not graded (a leaf of the causal walk: nothing reads it): positionOverhead; an
+//   inner position that is not graded skips the unembedding (`unembed`).
 
 /// The walk's costs for one model (see WalkCost.swift): `[heads]` per head in PackedModel's order (layer by
 /// layer), `[layers]` per layer.
@@ -30,6 +32,9 @@ package struct WalkCost: Sendable {
     package static let memoLookupWork = 30.0
 
     package let position: Double
+    /// The part of `position` that is the unembedding (W_U's non-zero weights): not spent on a position whose
+    /// logits nobody reads (an inner position that is not graded).
+    package let unembed: Double
     /// Per head: work per key of a computed output, and the fixed work of one.
     package let perKey: [Double], perOutput: [Double]
     /// Work of a remembered output (charged at most what computing it costs: `output`).
@@ -42,7 +47,8 @@ package struct WalkCost: Sendable {
     package init(_ model: Transformer) {
         func nonZeros(_ m: Matrix) -> Double { Double(m.values.reduce(0) { $0 + ($1 == 0 ? 0 : 1) }) }
         let d = Double(model.dModel)
-        position = Self.positionOverhead + nonZeros(model.wU) + d * Double(model.layers.count + 1)
+        unembed = nonZeros(model.wU)
+        position = Self.positionOverhead + unembed + d * Double(model.layers.count + 1)
         var perKey: [Double] = [], perOutput: [Double] = [], projections: [Double] = [], recalled: [Double] = [], layerOf: [Int] = []
         for (l, layer) in model.layers.enumerated() {
             var projection = 0.0, copy = l == 0 ? 0 : Self.memoLookupWork + d
@@ -79,10 +85,10 @@ package struct WalkCost: Sendable {
         return remembered.map { min($0, computed) } ?? computed
     }
 
-    /// The least work of one position: every head output remembered (over one key at least) and every
-    /// projection copied.
-    package var least: Double {
-        position + zip(perKey, perOutput).reduce(0) { $0 + Self.output(keys: 1, perKey: $1.0, perOutput: $1.1, remembered: remembered) }
+    /// The least work of one position: every head output remembered (over one key at least), every
+    /// projection copied and, when `ungraded`, its logits not computed.
+    package func least(ungraded: Bool = false) -> Double {
+        position - (ungraded ? unembed : 0) + zip(perKey, perOutput).reduce(0) { $0 + Self.output(keys: 1, perKey: $1.0, perOutput: $1.1, remembered: remembered) }
             + recalled.reduce(0, +)
     }
 }

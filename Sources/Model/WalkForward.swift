@@ -212,7 +212,7 @@ package final class WalkForward {
     /// The work done so far (WalkCost.swift), and the costs it adds up: per position; per head, per key and
     /// per output computed; a remembered output; per layer, projections computed and copied.
     private let workCounter: ScratchBuffer<Double>
-    private let positionWork: Double, rememberedWork: Double
+    private let positionWork: Double, unembedWork: Double, rememberedWork: Double
     private let perKeyWork: ScratchBuffer<Double>, perOutputWork: ScratchBuffer<Double>
     private let projectionWork: ScratchBuffer<Double>, recalledWork: ScratchBuffer<Double>
     private static let sequenceClassLimit = 1 << 16
@@ -293,6 +293,7 @@ package final class WalkForward {
         queryClasses = ScratchBuffer(count: slots)
         workCounter = ScratchBuffer(count: 1)
         positionWork = m.cost.position
+        unembedWork = m.cost.unembed
         rememberedWork = m.cost.remembered
         perKeyWork = ScratchBuffer(count: max(1, m.heads.count))
         perOutputWork = ScratchBuffer(count: max(1, m.heads.count))
@@ -385,8 +386,13 @@ package final class WalkForward {
         UnsafePointer(logitRows.pointer + p &* model.nOutputs)
     }
 
-    /// Computes position `count` for `token` (a tabulated row of `W_E`) through every layer and appends it.
-    package func push(_ token: Int) {
+    /// Counts a last position that is not graded, left uncomputed by the walk (WalkCost.swift).
+    @inline(__always)
+    package func skip() { workCounter.pointer[0] += WalkCost.positionOverhead }
+
+    /// Computes position `count` for `token` (a tabulated row of `W_E`) through every layer and appends it;
+    /// its logits only when `logits` (else `logitRow(at:)` of it is stale until it is pushed again).
+    package func push(_ token: Int, logits: Bool = true) {
         let p = count
         precondition(p < capacity, "the walk already holds \(capacity) positions")
         precondition(token >= 0 && token < model.dVocab && slotOf[token] >= 0, "token \(token) is not in the walk's tables")
@@ -410,13 +416,13 @@ package final class WalkForward {
         counter.pointer[0] = p + 1
         // Without a mask every position waits for the whole sequence (`computeWithoutMask`).
         guard model.causal else { return }
-        workCounter.pointer[0] += positionWork
+        workCounter.pointer[0] += logits ? positionWork : positionWork - unembedWork
         for l in 0..<layerCount {
             let x = l == 0 ? x0 : UnsafePointer(residual(l, p))
             if l > 0 { project(layer: l, at: p, x) }
             attend(layer: l, at: p, x, keys: p + 1)
         }
-        unembed(p)
+        if logits { unembed(p) }
     }
 
     /// Without a causal mask: every position of the `count` pushed, each attending to all of them, through every
