@@ -31,8 +31,12 @@ package struct PrefixWalk {
     /// as a sequence's last position, and its output class (-1: not an output class).
     package let innerGraded: [Bool], lastGraded: [Bool], expected: [Int]
 
-    package init(_ verifier: ExhaustiveVerifier) {
+    /// When the children of a node are computed together in SIMD lanes (Model/SiblingLanes.swift).
+    package let lanes: SiblingLanePolicy
+
+    package init(_ verifier: ExhaustiveVerifier, lanes: SiblingLanePolicy = .auto) {
         self.verifier = verifier
+        self.lanes = lanes
         let grading = ExhaustiveGrading(verifier)
         self.grading = grading
         let packed = PackedModel(verifier.model)
@@ -126,7 +130,7 @@ package struct PrefixWalk {
                 steps &= 4095
                 if walker.mustStop(task, failed, quota) { return walker.result }
             }
-            if !walker.descend(child, visit: true) {
+            if !walker.descend(child, visit: true, siblings: true) {
                 failed.record(task)
                 return walker.result
             }
@@ -135,6 +139,17 @@ package struct PrefixWalk {
         }
         return walker.result
     }
+}
+
+/// When the walk computes the children of a node together, in SIMD lanes (Model/SiblingLanes.swift); either way
+/// every bit of the result is the same.
+package enum SiblingLanePolicy: Sendable {
+    /// Once every memo of the task has stopped (HeadMemo.swift), so that nothing the memos would remember is lost.
+    case auto
+    /// Always (for tests: the memos then remember nothing below a node computed in lanes).
+    case always
+    /// Never.
+    case never
 }
 
 /// One task's walk: the forward pass, the labels and the counts along the current path.
@@ -160,6 +175,12 @@ private struct TaskWalker {
     let buffers: ScratchBuffer<Int>
     /// `W_E` row of each enumerated token.
     let tokenRows: UnsafeMutablePointer<Int>
+    /// siblingsReady[t]: whether the children at depth t + 1 of the current node are computed in lanes.
+    let siblingsReady: UnsafeMutablePointer<Int>
+    let alphabet: Int
+    /// Whether lanes are wanted (`SiblingLanePolicy`); `.auto` switches on once and stays on.
+    var lanesOn: Bool
+    let lanesAuto: Bool
     var depth = 0
     var tally = ExhaustiveTally()
 
@@ -182,19 +203,26 @@ private struct TaskWalker {
             lastGraded[id] = walk.lastGraded[id] ? 1 : 0
             expected[id] = walk.expected[id]
         }
-        buffers = ScratchBuffer(count: 3 * maxLength + 1 + walk.grading.tokenRows.count)
+        alphabet = walk.grading.tokenRows.count
+        buffers = ScratchBuffer(count: 4 * maxLength + 1 + alphabet)
         inner = buffers.pointer
         path = buffers.pointer + maxLength + 1
         labelIds = buffers.pointer + 2 * maxLength + 1
         tokenRows = buffers.pointer + 3 * maxLength + 1
+        siblingsReady = buffers.pointer + 3 * maxLength + 1 + alphabet
+        let lanesPossible = alphabet <= SiblingStore.lanes && forward.siblingLanesAvailable
+        lanesOn = lanesPossible && walk.lanes == .always
+        lanesAuto = lanesPossible && walk.lanes == .auto
         causal = walk.tables.model.causal
         passed = PassedPositions(limit: !causal && walk.tables.model.layers.count == 1 ? PassedPositions.defaultLimit : 0)
         for (i, row) in walk.grading.tokenRows.enumerated() { tokenRows[i] = row }
     }
 
-    /// Pushes token `index` and grades the new node when `visit`; returns false at a counterexample.
+    /// Pushes token `index` and grades the new node when `visit`; returns false at a counterexample. With
+    /// `siblings` (the walk takes the children of the node in order, from the first), the children may be computed
+    /// together when the first is pushed (SiblingLanes.swift).
     @inline(__always)
-    mutating func descend(_ index: Int, visit: Bool) -> Bool {
+    mutating func descend(_ index: Int, visit: Bool, siblings: Bool = false) -> Bool {
         path[depth] = index
         depth += 1
         guard let id = labels?.push(index) else {
@@ -212,8 +240,18 @@ private struct TaskWalker {
         let domain = d >= minLength
         let lastGraded = id >= 0 ? self.lastGraded[id] : 0
         let graded = visit && (domain ? lastGraded != 0 : innerGraded != 0)
+        if siblings && index == 0 {
+            if lanesAuto && !lanesOn { lanesOn = forward.memosOff }
+            siblingsReady[t] = lanesOn && forward.pushSiblings(tokenRows, alphabet) ? 1 : 0
+        }
         // Only a graded position's logits are read; a leaf that is not graded is read by nothing.
-        if graded || d < maxLength { forward.push(tokenRows[index], logits: graded) } else { forward.skip() }
+        if !graded && d == maxLength {
+            forward.skip()
+        } else if siblings && siblingsReady[t] != 0 {
+            forward.takeSibling(index, logits: graded, keys: d < maxLength)
+        } else {
+            forward.push(tokenRows[index], logits: graded)
+        }
         guard visit else { return true }
         if domain {
             tally.sequences += 1
@@ -234,7 +272,7 @@ private struct TaskWalker {
     @inline(__always)
     mutating func leaves(_ alphabet: Int) -> Bool {
         for child in 0..<alphabet {
-            if !descend(child, visit: true) { return false }
+            if !descend(child, visit: true, siblings: true) { return false }
             ascend()
         }
         return true

@@ -47,6 +47,8 @@ package final class PackedModel: @unchecked Sendable {
 
     /// The packed values; immutable after `init`.
     package let base: UnsafeMutablePointer<Double>
+    /// How many values `base` holds.
+    package let valueCount: Int
     /// The packed non-zero column lists; immutable after `init`.
     package let indexBase: UnsafeMutablePointer<Int32>
     package let dModel: Int
@@ -145,6 +147,7 @@ package final class PackedModel: @unchecked Sendable {
         nCtx = model.nCtx
         causal = model.causal
         scale = model.attentionScale
+        valueCount = values.count
         base = UnsafeMutablePointer<Double>.allocate(capacity: max(1, values.count))
         base.initialize(repeating: 0, count: max(1, values.count))
         for (i, v) in values.enumerated() { base[i] = v }

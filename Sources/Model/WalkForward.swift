@@ -160,14 +160,14 @@ package final class WalkForward {
     /// on every write).
     @inline(__always)
     package var count: Int { counter.pointer[0] }
-    private let counter: ScratchBuffer<Int>
-    private let layerCount: Int
-    private let headCount: Int
+    let counter: ScratchBuffer<Int>
+    let layerCount: Int
+    let headCount: Int
     /// The first head of layer 1 (the heads of layer 0 are `0..<firstLaterHead`).
-    private let firstLaterHead: Int
+    let firstLaterHead: Int
     private let doubles: ScratchBuffer<Double>
     /// Logits of every position, `[capacity, nOutputs]`.
-    private let logitRows: ScratchBuffer<Double>
+    let logitRows: ScratchBuffer<Double>
     private let ints: ScratchBuffer<Int32>
     // Offsets in `doubles`.
     private let residualBase: Int, laterHeadBase: Int, weightsBase: Int, zBase: Int, outBase: Int,
@@ -176,33 +176,35 @@ package final class WalkForward {
     private let entriesBase: Int, qkEntriesBase: Int, zEntriesBase: Int, laterListBase: Int, queryListBase: Int
     /// Per head and position (`h * capacity + p`): the k row, the v row, v's non-zero entries and their count,
     /// whether k is all finite.
-    private let kRows: UnsafeMutablePointer<UnsafePointer<Double>>
-    private let vRows: UnsafeMutablePointer<UnsafePointer<Double>>
-    private let vLists: UnsafeMutablePointer<UnsafePointer<Int32>>
-    private let vCounts: ScratchBuffer<Int>
-    private let kFinite: ScratchBuffer<UInt8>
+    let kRows: UnsafeMutablePointer<UnsafePointer<Double>>
+    let vRows: UnsafeMutablePointer<UnsafePointer<Double>>
+    let vLists: UnsafeMutablePointer<UnsafePointer<Int32>>
+    let vCounts: ScratchBuffer<Int>
+    let kFinite: ScratchBuffer<UInt8>
     /// Per head: the current query's q row, its non-zero entries and their count.
     private let qRows: UnsafeMutablePointer<UnsafePointer<Double>>
     private let qLists: UnsafeMutablePointer<UnsafePointer<Int32>>
     private let qCounts: ScratchBuffer<Int>
     /// Table row of each position's (token, position) pair.
-    private let cellOf: ScratchBuffer<Int>
+    let cellOf: ScratchBuffer<Int>
     /// The tables' buffers, read without touching a reference count in the hot loop.
-    private let firstHeads: UnsafeMutablePointer<FirstLayerTables.HeadColumns>
-    private let firstHeadCount: Int
-    private let slotOf: UnsafeMutablePointer<Int>
-    private let tableRows: UnsafePointer<Double>, tableWidth: Int, tableCells: Int, tableStride: Int
-    private let tableKFinite: UnsafePointer<UInt8>
-    private let tableVList: UnsafePointer<Int32>, tableVCount: UnsafePointer<Int32>
+    let firstHeads: UnsafeMutablePointer<FirstLayerTables.HeadColumns>
+    let firstHeadCount: Int
+    let slotOf: UnsafeMutablePointer<Int>
+    let tableRows: UnsafePointer<Double>, tableWidth: Int, tableCells: Int, tableStride: Int
+    let tableKFinite: UnsafePointer<UInt8>
+    let tableVList: UnsafePointer<Int32>, tableVCount: UnsafePointer<Int32>
     private let tableQList: UnsafePointer<Int32>, tableQCount: UnsafePointer<Int32>
-    private let tableScores: UnsafePointer<Double>?
-    private let tableKeyClass: UnsafePointer<Int32>, tableQueryClass: UnsafePointer<Int32>
+    let tableScores: UnsafePointer<Double>?
+    let tableKeyClass: UnsafePointer<Int32>
+    private let tableQueryClass: UnsafePointer<Int32>
     /// Per head: its memo (HeadMemo.swift); per head and position (`h * capacity + p`), the memo's node of the
     /// key sequence `0...p` (-1: none).
-    private let memos: UnsafeMutablePointer<HeadMemo>
-    private let pathNodes: ScratchBuffer<Int32>
+    let memos: UnsafeMutablePointer<HeadMemo>
+    let pathNodes: ScratchBuffer<Int32>
     /// Per head, the class of the current position's (k, v); per head and position, the class of its q (-1: none).
-    private let keyClassOf: ScratchBuffer<Int32>, queryClasses: ScratchBuffer<Int32>
+    private let keyClassOf: ScratchBuffer<Int32>
+    let queryClasses: ScratchBuffer<Int32>
     /// Per layer (layer 0's unused): its projections by input row.
     private let projectionMemos: UnsafeMutablePointer<ProjectionMemo>
     /// Classes of whole sequences of a one-layer model without a mask (`sequenceClass`): a trie over the
@@ -211,11 +213,14 @@ package final class WalkForward {
     private let sequenceNodes: ScratchBuffer<Int>
     /// The work done so far (WalkCost.swift), and the costs it adds up: per position; per head, per key and
     /// per output computed; a remembered output; per layer, projections computed and copied.
-    private let workCounter: ScratchBuffer<Double>
-    private let positionWork: Double, unembedWork: Double, rememberedWork: Double
+    let workCounter: ScratchBuffer<Double>
+    private let positionWork: Double, rememberedWork: Double
+    let unembedWork: Double
     private let perKeyWork: ScratchBuffer<Double>, perOutputWork: ScratchBuffer<Double>
     private let projectionWork: ScratchBuffer<Double>, recalledWork: ScratchBuffer<Double>
     private static let sequenceClassLimit = 1 << 16
+    /// The sibling lanes' buffers (SiblingLanes.swift).
+    let siblings: SiblingStore
     /// exp of recent arguments: `expKeys[i]` is an argument's bit pattern (a NaN pattern when empty).
     private let expKeys: ScratchBuffer<UInt64>
     private let expValues: ScratchBuffer<Double>
@@ -307,6 +312,7 @@ package final class WalkForward {
             projectionWork.pointer[l] = m.cost.projections[l]
             recalledWork.pointer[l] = m.cost.recalled[l]
         }
+        siblings = SiblingStore(m, capacity: c, valueCount: m.valueCount)
         sequenceTrie = PairMap(capacity: m.causal || layerCount != 1 ? 1 : Self.sequenceClassLimit)
         sequenceNodes = ScratchBuffer(count: 1)
         sequenceNodes.pointer[0] = 1
@@ -363,6 +369,24 @@ package final class WalkForward {
     /// Adds `units` of work the caller did (a position counted without computing).
     @inline(__always)
     package func addWork(_ units: Double) { workCounter.pointer[0] += units }
+
+    /// The work of a position seeing `keys` keys with every head output and projection computed (what `push`
+    /// counts when no memo remembers anything).
+    func computedWork(keys: Int) -> Double {
+        var work = positionWork
+        for l in 1..<max(1, layerCount) where model.layers[l].headCount > 0 { work += projectionWork.pointer[l] }
+        for h in 0..<headCount {
+            work += WalkCost.output(keys: Double(keys), perKey: perKeyWork.pointer[h], perOutput: perOutputWork.pointer[h])
+        }
+        return work
+    }
+
+    /// Whether every memo has stopped (HeadMemo.swift): the sibling lanes then lose nothing by skipping them.
+    package var memosOff: Bool {
+        for h in 0..<headCount where memos[h].isOn { return false }
+        for l in 1..<max(1, layerCount) where model.layers[l].headCount > 0 && projectionMemos[l].isOn { return false }
+        return true
+    }
 
     /// Per head: remembered outputs used, lookups, and whether the memo is still on (HeadMemo.swift).
     package var memoCounts: [(hits: Int, lookups: Int, on: Bool)] { (0..<headCount).map { (memos[$0].hits, memos[$0].lookups, memos[$0].isOn) } }
@@ -708,7 +732,7 @@ package final class WalkForward {
 
     /// `exp(argument)`, from the cache when the argument was seen (NaN is never cached).
     @inline(__always)
-    private func cachedExp(_ argument: Double) -> Double {
+    func cachedExp(_ argument: Double) -> Double {
         if argument.isNaN { return exp(argument) }
         let key = argument.bitPattern
         let i = Int(truncatingIfNeeded: (key ^ (key >> 29) ^ (key >> 41)) & UInt64(Self.expSlots - 1))

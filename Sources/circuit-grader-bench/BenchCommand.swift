@@ -309,10 +309,19 @@ package enum BenchCommand {
             let nodes = Double(ExhaustiveVerifier.sequenceCount(alphabet: frame.tokens.count, maxLength: frame.maxLength))
             c.output.out("exhaustive: \(frame.name), \(Int(nodes)) prefix nodes, best of \(frame.runs) (estimate \(seconds(estimate)))\n")
             // Timed through PrefixWalk.counting (what `run()` calls), which also gives the work the walk counted.
-            var counted = PrefixWalk(verifier).counting()
-            let time =
-                frame.runs == 1 ? best(of: 1) { counted = PrefixWalk(verifier).counting() } : best(of: frame.runs) { counted = PrefixWalk(verifier).counting() }
+            // Alternating with the same walk without sibling lanes (Model/SiblingLanes.swift), for their ratio in
+            // the same minutes; the two results must be equal.
+            var counted = PrefixWalk(verifier).counting(), scalar = counted
+            var time = Double.infinity, scalarTime = Double.infinity
+            for _ in 0..<frame.runs {
+                time = min(time, best(of: 1) { counted = PrefixWalk(verifier).counting() })
+                if frame.runs > 1 { scalarTime = min(scalarTime, best(of: 1) { scalar = PrefixWalk(verifier, lanes: .never).counting() }) }
+            }
             guard let result = counted.result else { throw GraderError(file: "", "the walk of \(frame.name) gave no result") }
+            if frame.runs > 1 {
+                let agree = scalar.result == result && scalar.work == counted.work
+                c.output.out("  without sibling lanes \(seconds(scalarTime)): the lanes \(format(scalarTime / time))x faster\(agree ? "" : "   RESULTS DIFFER")\n")
+            }
             let work = counted.work
             // Positions computed: one per prefix node with the mask; every position of every node without.
             let offset = frame.subject.spec.bos == nil ? 0 : 1, causal = frame.subject.model.causal
