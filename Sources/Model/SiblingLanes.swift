@@ -49,8 +49,8 @@ package final class SiblingStore {
     let cells: ScratchBuffer<Int>
     /// The scores and e_j as plain doubles, `[capacity, lanes]`, and the lanes' largest scores `[lanes]`.
     let flatScores: ScratchBuffer<Double>, maxima: ScratchBuffer<Double>
-    /// `[capacity, lanes, nOutputs]` and `[capacity, lanes, keyWidth]` (each head past layer 0: k, then v).
-    let laneLogits: ScratchBuffer<Double>, laneKeys: ScratchBuffer<Double>
+    /// `[capacity, nOutputs]` and `[capacity, keyWidth]` (each head past layer 0: k, then v), of lanes.
+    let laneLogits: LaneBuffer, laneKeys: LaneBuffer
     let keyWidth: Int
     /// Per head: where its k starts in a lane's key row (-1 for a layer-0 head).
     let keyOffset: [Int]
@@ -79,8 +79,8 @@ package final class SiblingStore {
         }
         keyOffset = offsets
         keyWidth = width
-        laneLogits = ScratchBuffer(count: capacity * lanes * m.nOutputs)
-        laneKeys = ScratchBuffer(count: capacity * lanes * width)
+        laneLogits = LaneBuffer(count: capacity * m.nOutputs)
+        laneKeys = LaneBuffer(count: capacity * width)
         weightsFinite = ForwardKernels.allFinite(m.base, valueCount)
     }
 
@@ -120,14 +120,12 @@ extension WalkForward {
             laneLayer(l, at: p, cells: cells, lanes: n, probe: &probe)
         }
         let final = UnsafePointer(s.x.pointer + layerCount &* d)
-        laneTimes(final, m.wU, into: s.logits.pointer)
-        if let bU = m.bU { laneAdd(m.at(bU), m.nOutputs, to: s.logits.pointer) }
+        let logits = s.logits.pointer
+        laneTimes(final, m.wU, into: logits)
+        if let bU = m.bU { laneAdd(m.at(bU), m.nOutputs, to: logits) }
         guard probe == .zero else { return false }
-        // Each lane's logits, for `takeSibling`.
-        let rows = s.laneLogits.pointer + p &* SiblingStore.lanes &* m.nOutputs
-        for lane in 0..<n {
-            for c in 0..<m.nOutputs { rows[lane &* m.nOutputs &+ c] = s.logits.pointer[c][lane] }
-        }
+        // The logits, lane-minor, for `takeSibling`.
+        ForwardKernels.copy(s.logits.pointer, m.nOutputs, to: s.laneLogits.pointer + p &* m.nOutputs)
         return true
     }
 
@@ -151,12 +149,12 @@ extension WalkForward {
             queryClasses.pointer[slot] = -1
         }
         if keys {
-            let row = UnsafePointer(s.laneKeys.pointer + (p &* SiblingStore.lanes &+ lane) &* s.keyWidth)
+            let row = UnsafePointer(s.laneKeys.pointer + p &* s.keyWidth)
             for h in firstLaterHead..<headCount {
                 let head = m.heads[h], slot = h &* c &+ p, offset = s.keyOffset[h]
-                ForwardKernels.copy(row + offset, head.dHead, to: UnsafeMutablePointer(mutating: kRows[slot]))
-                let v = UnsafeMutablePointer(mutating: vRows[slot])
-                ForwardKernels.copy(row + (offset &+ head.dHead), head.dValue, to: v)
+                let k = UnsafeMutablePointer(mutating: kRows[slot]), v = UnsafeMutablePointer(mutating: vRows[slot])
+                for i in 0..<head.dHead { k[i] = row[offset &+ i][lane] }
+                for i in 0..<head.dValue { v[i] = row[offset &+ head.dHead &+ i][lane] }
                 kFinite.pointer[slot] = 1
                 vCounts.pointer[slot] = ForwardKernels.nonZeros(v, head.dValue, into: UnsafeMutablePointer(mutating: vLists[slot]))
                 pathNodes.pointer[slot] = -1  // its key class is not known: no memo below it
@@ -164,7 +162,8 @@ extension WalkForward {
             }
         }
         if logits {
-            ForwardKernels.copy(s.laneLogits.pointer + (p &* SiblingStore.lanes &+ lane) &* m.nOutputs, m.nOutputs, to: logitRows.pointer + p &* m.nOutputs)
+            let from = s.laneLogits.pointer + p &* m.nOutputs, to = logitRows.pointer + p &* m.nOutputs
+            for i in 0..<m.nOutputs { to[i] = from[i][lane] }
         }
         counter.pointer[0] = p &+ 1
         workCounter.pointer[0] += computedWork(keys: p &+ 1) - (logits ? 0 : unembedWork)
@@ -188,9 +187,13 @@ extension WalkForward {
         for h in layer.firstHead..<(layer.firstHead &+ layer.headCount) {
             let head = m.heads[h], dHead = head.dHead, dValue = head.dValue, base = h &* c
             if l == 0 {
+                // With a score table only v is read: q and k enter through the scores, which are probed below.
                 let columns = firstHeads[h]
-                gatherTableRows(cells, column: columns.q, width: dHead, into: q)
-                gatherTableRows(cells, column: columns.k, width: dHead, into: k)
+                if tableScores == nil {
+                    gatherTableRows(cells, column: columns.q, width: dHead, into: q)
+                    gatherTableRows(cells, column: columns.k, width: dHead, into: k)
+                    for i in 0..<dHead { probe += q[i] * 0 + k[i] * 0 }
+                }
                 gatherTableRows(cells, column: columns.v, width: dValue, into: v)
             } else {
                 laneTimes(qkIn, head.wQ, into: q)
@@ -199,14 +202,12 @@ extension WalkForward {
                 if let b = head.bK { laneAdd(m.at(b), dHead, to: k) }
                 laneTimes(x, head.wV, into: v)
                 if let b = head.bV { laneAdd(m.at(b), dValue, to: v) }
-                let row = s.laneKeys.pointer + (p &* SiblingStore.lanes &* s.keyWidth &+ s.keyOffset[h])
-                for lane in 0..<SiblingStore.lanes {
-                    let laneRow = row + lane &* s.keyWidth
-                    for i in 0..<dHead { laneRow[i] = k[i][lane] }
-                    for i in 0..<dValue { laneRow[dHead &+ i] = v[i][lane] }
-                }
+                // k then v, lane-minor (`takeSibling` reads one lane of them).
+                let row = s.laneKeys.pointer + (p &* s.keyWidth &+ s.keyOffset[h])
+                for i in 0..<dHead { row[i] = k[i] }
+                for i in 0..<dValue { row[dHead &+ i] = v[i] }
+                for i in 0..<dHead { probe += q[i] * 0 + k[i] * 0 }
             }
-            for i in 0..<dHead { probe += q[i] * 0 + k[i] * 0 }
             for i in 0..<dValue { probe += v[i] * 0 }
             // Scores of the keys before p (shared by the lanes) and of each lane's own key, and their maximum.
             var maxScore = Lanes(repeating: -.infinity)

@@ -104,6 +104,42 @@ private func walkPass(_ walk: WalkForward) -> IncrementalPass {
     IncrementalPass(count: { walk.count }, truncate: { walk.truncate(to: $0) }, push: { walk.push($0) }, logits: { walk.logits(at: $0) })
 }
 
+/// A WalkForward driven through its sibling lanes (Model/SiblingLanes.swift): each push computes the positions of
+/// all five tokens in lanes and takes the pushed one, or pushes it alone when the lanes decline; `taken` counts
+/// the positions that came from lanes.
+private final class LanePass {
+    let walk: WalkForward
+    var taken = 0, declined = 0
+
+    init(_ walk: WalkForward) { self.walk = walk }
+
+    var pass: IncrementalPass {
+        IncrementalPass(
+            count: { self.walk.count }, truncate: { self.walk.truncate(to: $0) },
+            push: { token in
+                let tokens = [0, 1, 2, 3, 4]
+                if tokens.withUnsafeBufferPointer({ self.walk.pushSiblings($0.baseAddress!, 5) }) {
+                    self.walk.takeSibling(token, logits: true, keys: true)
+                    self.taken += 1
+                } else {
+                    self.walk.push(token)
+                    self.declined += 1
+                }
+            }, logits: { self.walk.logits(at: $0) })
+    }
+}
+
+/// `model` with its first head's W_V scaled by `factor` (1e308: its v rows overflow to ±inf).
+private func scalingFirstValue(_ model: Transformer, by factor: Double) -> Transformer {
+    var layers = model.layers
+    guard let l = layers.firstIndex(where: { !$0.heads.isEmpty }) else { return model }
+    var heads = layers[l].heads
+    let wV = heads[0].wV
+    heads[0] = heads[0].replacing(wV: Matrix(rows: wV.rows, columns: wV.columns, values: wV.values.map { $0 * factor }))
+    layers[l] = AttentionLayer(heads: heads, bO: layers[l].bO)
+    return model.replacing(layers: layers)
+}
+
 /// `model` with `by` added to the `none` class's b_U: most positions then predict none correctly, so walks get
 /// deep before they fail.
 private func raisingNone(_ model: Transformer, _ spec: ExerciseSpec, by extra: Double) -> Transformer {
@@ -199,6 +235,34 @@ struct PrefixWalkTests {
         #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(3))")
     }
 
+    @Test("sibling lanes give forward's logits bit for bit, and decline a group with a value that is not finite", arguments: PositionalMode.allCases)
+    func siblingLanesMatchForward(positional: PositionalMode) {
+        var rng = SeededRandom(seed: 4049)
+        var mismatches: [String] = []
+        var taken = 0, declined = 0, declinedWhenOverflowing = 0
+        let shapes: [[Int]] = [[1], [2, 2], [1, 0, 3], [3, 1], [], [0, 2]]
+        for seed in UInt64(1)...8 {
+            for biases in [false, true] {
+                for tabulating in [true, false] {
+                    let heads = shapes[Int(seed) % shapes.count]
+                    let base = randomModel(seed: seed, positional: positional, heads: heads, biases: biases, sparse: seed % 2 == 0)
+                    for (model, overflowing) in [(base, false), (scalingFirstValue(base, by: 1e308), true)] {
+                        let lanes = LanePass(WalkForward(FirstLayerTables(PackedModel(model), capacity: 8, tokens: [0, 1, 2, 3, 4], tabulatingScores: tabulating)))
+                        mismatches += editMismatches(
+                            lanes.pass, model, rounds: 12, maxLength: 8, &rng,
+                            label: "seed \(seed) heads \(heads) biases \(biases) table \(tabulating) overflowing \(overflowing)")
+                        taken += lanes.taken
+                        declined += lanes.declined
+                        if overflowing && !heads.allSatisfy({ $0 == 0 }) { declinedWhenOverflowing += lanes.declined }
+                    }
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(3))")
+        // Both paths were taken: lanes for the finite models, single pushes once a v row overflows.
+        #expect(taken > 1_000 && declinedWhenOverflowing > 100, "\(taken) taken, \(declined) declined (\(declinedWhenOverflowing) overflowing)")
+    }
+
     // MARK: labels
 
     @Test("incremental labels equal PredictionRule.label on every sequence up to length 6")
@@ -258,6 +322,10 @@ struct PrefixWalkTests {
                     let walked = verifier.run(), plain = plainEnumeration(verifier, logits: logits)
                     #expect(same(walked, plain), "\(spec.id) min \(minLength) \(positions): \(walked) vs \(plain)")
                     if minLength == 2 && positions == [.last, .fired] { #expect(same(verifier.runNaive(), plain), "\(spec.id) naive") }
+                    if minLength == 1 {
+                        let lanes = try #require(PrefixWalk(verifier, lanes: .always).run())
+                        #expect(same(lanes, plain), "\(spec.id) \(positions) in sibling lanes: \(lanes) vs \(plain)")
+                    }
                     checked += 1
                 }
             }
@@ -289,6 +357,11 @@ struct PrefixWalkTests {
                             positions: Set(positions))
                         let walked = verifier.run(), plain = plainEnumeration(verifier)
                         #expect(same(walked, plain), "\(rule) causal \(causal) seed \(seed) min \(minLength) \(positions): \(walked) vs \(plain)")
+                        // The walk computing every group of siblings in lanes, and none.
+                        for lanes in [SiblingLanePolicy.always, .never] {
+                            let other = try #require(PrefixWalk(verifier, lanes: lanes).run())
+                            #expect(same(other, plain), "\(lanes): \(rule) causal \(causal) seed \(seed) min \(minLength) \(positions): \(other) vs \(plain)")
+                        }
                     }
                 }
             }
