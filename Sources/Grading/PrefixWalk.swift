@@ -271,8 +271,17 @@ private struct TaskWalker {
     /// `descend` then `ascend` on each; returns false at a counterexample (the walk stops inside it).
     @inline(__always)
     mutating func leaves(_ alphabet: Int) -> Bool {
+        // Lanes only when some leaf is graded: the others are not computed at all.
+        var anyGraded = labels == nil
+        if let labels, lanesOn || lanesAuto {
+            for child in 0..<alphabet where !anyGraded {
+                let id = labels.push(child)
+                labels.pop()
+                anyGraded = id >= 0 && lastGraded[id] != 0
+            }
+        }
         for child in 0..<alphabet {
-            if !descend(child, visit: true, siblings: true) { return false }
+            if !descend(child, visit: true, siblings: anyGraded) { return false }
             ascend()
         }
         return true
