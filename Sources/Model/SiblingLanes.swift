@@ -134,20 +134,8 @@ extension WalkForward {
     /// `push` would (WalkCost.swift), so that a walk's count does not depend on which path computed it.
     package func takeSibling(_ lane: Int, logits: Bool, keys: Bool) {
         let p = count, s = siblings, m = model, c = capacity
-        let cell = s.cells.pointer[p &* SiblingStore.lanes &+ lane]
-        cellOf.pointer[p] = cell
-        for h in 0..<firstHeadCount {
-            let head = firstHeads[h]
-            let i = h &* tableCells &+ cell, slot = h &* c &+ p
-            let x0 = tableRows + cell &* tableWidth
-            kRows[slot] = x0 + head.k
-            vRows[slot] = x0 + head.v
-            vLists[slot] = tableVList + i &* tableStride
-            vCounts.pointer[slot] = Int(tableVCount[i])
-            kFinite.pointer[slot] = tableKFinite[i]
-            pathNodes.pointer[slot] = memos[h].child(of: p == 0 ? 0 : pathNodes.pointer[slot &- 1], tableKeyClass[i])
-            queryClasses.pointer[slot] = -1
-        }
+        _ = setFirstLayer(s.cells.pointer[p &* SiblingStore.lanes &+ lane], at: p)
+        for h in 0..<firstHeadCount { queryClasses.pointer[h &* c &+ p] = -1 }
         if keys {
             let row = UnsafePointer(s.laneKeys.pointer + p &* s.keyWidth)
             for h in firstLaterHead..<headCount {

@@ -88,7 +88,8 @@ package struct WalkCost: Sendable {
     /// The least work of one position: every head output remembered (over one key at least), every
     /// projection copied and, when `ungraded`, its logits not computed.
     package func least(ungraded: Bool = false) -> Double {
-        position - (ungraded ? unembed : 0) + zip(perKey, perOutput).reduce(0) { $0 + Self.output(keys: 1, perKey: $1.0, perOutput: $1.1, remembered: remembered) }
+        let outputs = zip(perKey, perOutput).reduce(0) { $0 + Self.output(keys: 1, perKey: $1.0, perOutput: $1.1, remembered: remembered) }
+        return position - (ungraded ? unembed : 0) + outputs
             + recalled.reduce(0, +)
     }
 }

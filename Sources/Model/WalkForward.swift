@@ -17,7 +17,9 @@ import Numerics
 //     all finite (PackedModel.timesFinite), instead of listing the input's non-zero entries first;
 //   - a head output met before (the same q row over the same sequence of (k, v) rows) is copied from its memo,
 //     and so are a later layer's projections of an input row met before (HeadMemo.swift);
-//   - the work done is counted as it goes (WalkCost.swift), for a walk with a work limit.
+//   - the work done is counted as it goes (WalkCost.swift), for a walk with a work limit;
+//   - the children of a node may be computed together, one per SIMD lane (SiblingLanes.swift), and a position
+//     whose logits nobody reads is not unembedded.
 // Everything else (the softmax's order, the residual sums, b_O, the later layers' projections) calls the very
 // kernels ForwardState calls. No allocation, reference counting or exclusivity check per position: every
 // mutable state is a raw buffer. Tests: PrefixWalkTests.swift (bit for bit against `forward`).
@@ -192,15 +194,14 @@ package final class WalkForward {
     let firstHeadCount: Int
     let slotOf: UnsafeMutablePointer<Int>
     let tableRows: UnsafePointer<Double>, tableWidth: Int, tableCells: Int, tableStride: Int
-    let tableKFinite: UnsafePointer<UInt8>
-    let tableVList: UnsafePointer<Int32>, tableVCount: UnsafePointer<Int32>
+    private let tableKFinite: UnsafePointer<UInt8>
+    private let tableVList: UnsafePointer<Int32>, tableVCount: UnsafePointer<Int32>
     private let tableQList: UnsafePointer<Int32>, tableQCount: UnsafePointer<Int32>
     let tableScores: UnsafePointer<Double>?
-    let tableKeyClass: UnsafePointer<Int32>
-    private let tableQueryClass: UnsafePointer<Int32>
+    private let tableKeyClass: UnsafePointer<Int32>, tableQueryClass: UnsafePointer<Int32>
     /// Per head: its memo (HeadMemo.swift); per head and position (`h * capacity + p`), the memo's node of the
     /// key sequence `0...p` (-1: none).
-    let memos: UnsafeMutablePointer<HeadMemo>
+    private let memos: UnsafeMutablePointer<HeadMemo>
     let pathNodes: ScratchBuffer<Int32>
     /// Per head, the class of the current position's (k, v); per head and position, the class of its q (-1: none).
     private let keyClassOf: ScratchBuffer<Int32>
@@ -421,21 +422,14 @@ package final class WalkForward {
         precondition(p < capacity, "the walk already holds \(capacity) positions")
         precondition(token >= 0 && token < model.dVocab && slotOf[token] >= 0, "token \(token) is not in the walk's tables")
         let cell = slotOf[token] &* capacity &+ p
-        cellOf.pointer[p] = cell
-        let x0 = tableRows + cell &* tableWidth
+        let x0 = setFirstLayer(cell, at: p)
         for h in 0..<firstHeadCount {
             let head = firstHeads[h]
-            let i = h &* tableCells &+ cell, slot = h &* capacity &+ p
-            kRows[slot] = x0 + head.k
-            vRows[slot] = x0 + head.v
-            vLists[slot] = tableVList + i &* tableStride
-            vCounts.pointer[slot] = Int(tableVCount[i])
-            kFinite.pointer[slot] = tableKFinite[i]
+            let i = h &* tableCells &+ cell
             qRows[h] = x0 + head.q
             qLists[h] = tableQList + i &* tableStride
             qCounts.pointer[h] = Int(tableQCount[i])
-            pathNodes.pointer[slot] = memos[h].child(of: p == 0 ? 0 : pathNodes.pointer[slot &- 1], tableKeyClass[i])
-            queryClasses.pointer[slot] = tableQueryClass[i]
+            queryClasses.pointer[h &* capacity &+ p] = tableQueryClass[i]
         }
         counter.pointer[0] = p + 1
         // Without a mask every position waits for the whole sequence (`computeWithoutMask`).
@@ -447,6 +441,25 @@ package final class WalkForward {
             attend(layer: l, at: p, x, keys: p + 1)
         }
         if logits { unembed(p) }
+    }
+
+    /// Makes table row `cell` position `p`'s: its cell, and every layer-0 head's key and value rows, their entry
+    /// lists and finiteness, and the memos' key-sequence nodes; returns the row. Its queries are the caller's.
+    @inline(__always)
+    func setFirstLayer(_ cell: Int, at p: Int) -> UnsafePointer<Double> {
+        cellOf.pointer[p] = cell
+        let x0 = tableRows + cell &* tableWidth
+        for h in 0..<firstHeadCount {
+            let head = firstHeads[h]
+            let i = h &* tableCells &+ cell, slot = h &* capacity &+ p
+            kRows[slot] = x0 + head.k
+            vRows[slot] = x0 + head.v
+            vLists[slot] = tableVList + i &* tableStride
+            vCounts.pointer[slot] = Int(tableVCount[i])
+            kFinite.pointer[slot] = tableKFinite[i]
+            pathNodes.pointer[slot] = memos[h].child(of: p == 0 ? 0 : pathNodes.pointer[slot &- 1], tableKeyClass[i])
+        }
+        return x0
     }
 
     /// Without a causal mask: every position of the `count` pushed, each attending to all of them, through every

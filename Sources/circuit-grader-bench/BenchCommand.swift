@@ -322,7 +322,8 @@ package enum BenchCommand {
             guard let result = counted.result else { throw GraderError(file: "", "the walk of \(frame.name) gave no result") }
             if frame.runs > 1 {
                 let agree = scalar.result == result && scalar.work == counted.work
-                c.output.out("  without sibling lanes \(seconds(scalarTime)): the lanes \(format(scalarTime / time))x faster\(agree ? "" : "   RESULTS DIFFER")\n")
+                let ratio = format(scalarTime / time)
+                c.output.out("  without sibling lanes \(seconds(scalarTime)): the lanes \(ratio)x faster\(agree ? "" : "   RESULTS DIFFER")\n")
             }
             let work = counted.work
             // Positions computed: one per prefix node with the mask; every position of every node without.
@@ -521,7 +522,8 @@ package enum BenchCommand {
             }
             next[next.count - 1] = child + 1
             if child == 0 {
-                inLanes[inLanes.count - 1] = lanes && alphabet <= SiblingStore.lanes && tokens.withUnsafeBufferPointer { $0.baseAddress.map { forward.pushSiblings($0, alphabet) } ?? false }
+                let computed = tokens.withUnsafeBufferPointer { $0.baseAddress.map { forward.pushSiblings($0, alphabet) } ?? false }
+                inLanes[inLanes.count - 1] = lanes && alphabet <= SiblingStore.lanes && computed
             }
             if inLanes[inLanes.count - 1] {
                 forward.takeSibling(child, logits: true, keys: forward.count + 1 < maxLength)

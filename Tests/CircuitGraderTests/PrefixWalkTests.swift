@@ -118,7 +118,7 @@ private final class LanePass {
             count: { self.walk.count }, truncate: { self.walk.truncate(to: $0) },
             push: { token in
                 let tokens = [0, 1, 2, 3, 4]
-                if tokens.withUnsafeBufferPointer({ self.walk.pushSiblings($0.baseAddress!, 5) }) {
+                if tokens.withUnsafeBufferPointer({ $0.baseAddress.map { self.walk.pushSiblings($0, 5) } ?? false }) {
                     self.walk.takeSibling(token, logits: true, keys: true)
                     self.taken += 1
                 } else {
@@ -247,7 +247,8 @@ struct PrefixWalkTests {
                     let heads = shapes[Int(seed) % shapes.count]
                     let base = randomModel(seed: seed, positional: positional, heads: heads, biases: biases, sparse: seed % 2 == 0)
                     for (model, overflowing) in [(base, false), (scalingFirstValue(base, by: 1e308), true)] {
-                        let lanes = LanePass(WalkForward(FirstLayerTables(PackedModel(model), capacity: 8, tokens: [0, 1, 2, 3, 4], tabulatingScores: tabulating)))
+                        let tables = FirstLayerTables(PackedModel(model), capacity: 8, tokens: [0, 1, 2, 3, 4], tabulatingScores: tabulating)
+                        let lanes = LanePass(WalkForward(tables))
                         mismatches += editMismatches(
                             lanes.pass, model, rounds: 12, maxLength: 8, &rng,
                             label: "seed \(seed) heads \(heads) biases \(biases) table \(tabulating) overflowing \(overflowing)")
