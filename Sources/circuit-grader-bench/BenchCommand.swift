@@ -264,7 +264,9 @@ package enum BenchCommand {
         if c.args.positional.contains("four") {
             // Every 4-token exercise with at most 11 slots, mask or not: the default `check` must prove them.
             let only = c.args.options["exercise"]
-            for spec in catalog.specs where spec.vocab.count == 4 && spec.maxSequenceLength <= 11 && spec.defaultRule != nil && (only ?? spec.id) == spec.id {
+            // (`--exercise ID` also takes a longer 4-token exercise, walked to length 11.)
+            for spec in catalog.specs
+            where spec.vocab.count == 4 && (spec.maxSequenceLength <= 11 || only == spec.id) && spec.defaultRule != nil && (only ?? spec.id) == spec.id {
                 guard let subject = try? reference(of: spec.id, catalog, root: root) else { continue }
                 let length = c.args.positional.contains("short") ? 8 : 11
                 frames.append(
