@@ -40,7 +40,7 @@ extension ExhaustiveVerifier {
     /// output is computed (the most the walk does): deterministic, from the shapes and non-zero weights of the
     /// model (see ExhaustiveCost.swift).
     public static func estimatedSeconds(spec: ExerciseSpec, model: Transformer, maxLength: Int? = nil, tokens: [String]? = nil) -> Double {
-        let (positions, keys) = frame(spec: spec, model: model, maxLength: maxLength, tokens: tokens)
+        let (positions, keys, _) = frame(spec: spec, model: model, maxLength: maxLength, tokens: tokens)
         guard positions > 0 else { return 0 }
         return positions * WalkCost(model).most(keys: keys / positions) / nominalWalkRate
     }
@@ -48,18 +48,17 @@ extension ExhaustiveVerifier {
     /// The least wall time `run()` could take on the same frame: every head output remembered, and under a mask
     /// no position graded (a leaf that is not graded is not computed, an inner one not unembedded; see above).
     public static func leastSeconds(spec: ExerciseSpec, model: Transformer, maxLength: Int? = nil, tokens: [String]? = nil) -> Double {
-        let (positions, _) = frame(spec: spec, model: model, maxLength: maxLength, tokens: tokens)
+        let (positions, _, leaves) = frame(spec: spec, model: model, maxLength: maxLength, tokens: tokens)
         guard model.causal else {
             let perPosition = model.layers.count == 1 ? WalkCost.memoLookupWork : WalkCost(model).least()
             return positions * perPosition / nominalWalkRate
         }
-        let leaves = Double((tokens ?? spec.vocab).count).power(maxLength ?? spec.maxSequenceLength)
-        let inner = positions - leaves
-        return (inner * WalkCost(model).least(ungraded: true) + leaves * WalkCost.positionOverhead) / nominalWalkRate
+        return ((positions - leaves) * WalkCost(model).least(ungraded: true) + leaves * WalkCost.positionOverhead) / nominalWalkRate
     }
 
-    /// The positions the walk computes on a frame, and the sum of the keys they see.
-    private static func frame(spec: ExerciseSpec, model: Transformer, maxLength: Int?, tokens: [String]?) -> (positions: Double, keys: Double) {
+    /// The positions the walk computes on a frame, the sum of the keys they see, and the leaves (the sequences of
+    /// the longest length).
+    private static func frame(spec: ExerciseSpec, model: Transformer, maxLength: Int?, tokens: [String]?) -> (positions: Double, keys: Double, leaves: Double) {
         let n = Double((tokens ?? spec.vocab).count)
         let length = maxLength ?? spec.maxSequenceLength
         let offset = spec.bos == nil ? 0 : 1
@@ -74,7 +73,7 @@ extension ExhaustiveVerifier {
                 keys += power * Double((offset + k) * (offset + k))
             }
         }
-        return (positions, keys)
+        return (positions, keys, power)
     }
 
     /// Multiply-adds of one position of the dense forward pass (what NumPy computes) when it sees `keys`
@@ -89,9 +88,4 @@ extension ExhaustiveVerifier {
         }
         return work
     }
-}
-
-extension Double {
-    /// `self` to the power `n >= 0`, by repeated multiplication (exact for the node counts of a walk).
-    fileprivate func power(_ n: Int) -> Double { (0..<max(0, n)).reduce(1) { r, _ in r * self } }
 }

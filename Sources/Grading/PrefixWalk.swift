@@ -240,10 +240,7 @@ private struct TaskWalker {
         let domain = d >= minLength
         let lastGraded = id >= 0 ? self.lastGraded[id] : 0
         let graded = visit && (domain ? lastGraded != 0 : innerGraded != 0)
-        if siblings && index == 0 {
-            if lanesAuto && !lanesOn { lanesOn = forward.memosOff }
-            siblingsReady[t] = lanesOn && forward.pushSiblings(tokenRows, alphabet) ? 1 : 0
-        }
+        if siblings && index == 0 { siblingsReady[t] = lanesWanted() && forward.pushSiblings(tokenRows, alphabet) ? 1 : 0 }
         // Only a graded position's logits are read; a leaf that is not graded is read by nothing.
         if !graded && d == maxLength {
             forward.skip()
@@ -273,7 +270,7 @@ private struct TaskWalker {
     mutating func leaves(_ alphabet: Int) -> Bool {
         // Lanes only when some leaf is graded: the others are not computed at all.
         var anyGraded = labels == nil
-        if let labels, lanesOn || lanesAuto {
+        if let labels, lanesWanted() {
             for child in 0..<alphabet where !anyGraded {
                 let id = labels.push(child)
                 labels.pop()
@@ -285,6 +282,14 @@ private struct TaskWalker {
             ascend()
         }
         return true
+    }
+
+    /// Whether the children of the current node go into lanes (`SiblingLanePolicy`): `.auto` switches them on
+    /// once every memo has stopped, and they stay on.
+    @inline(__always)
+    mutating func lanesWanted() -> Bool {
+        if lanesAuto && !lanesOn { lanesOn = forward.memosOff }
+        return lanesOn
     }
 
     /// The tally, with the work counted.

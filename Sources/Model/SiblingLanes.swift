@@ -135,7 +135,6 @@ extension WalkForward {
     package func takeSibling(_ lane: Int, logits: Bool, keys: Bool) {
         let p = count, s = siblings, m = model, c = capacity
         _ = setFirstLayer(s.cells.pointer[p &* SiblingStore.lanes &+ lane], at: p)
-        for h in 0..<firstHeadCount { queryClasses.pointer[h &* c &+ p] = -1 }
         if keys {
             let row = UnsafePointer(s.laneKeys.pointer + p &* s.keyWidth)
             for h in firstLaterHead..<headCount {
@@ -146,7 +145,6 @@ extension WalkForward {
                 kFinite.pointer[slot] = 1
                 vCounts.pointer[slot] = ForwardKernels.nonZeros(v, head.dValue, into: UnsafeMutablePointer(mutating: vLists[slot]))
                 pathNodes.pointer[slot] = -1  // its key class is not known: no memo below it
-                queryClasses.pointer[slot] = -1
             }
         }
         if logits {
@@ -154,7 +152,7 @@ extension WalkForward {
             for i in 0..<m.nOutputs { to[i] = from[i][lane] }
         }
         counter.pointer[0] = p &+ 1
-        workCounter.pointer[0] += computedWork(keys: p &+ 1) - (logits ? 0 : unembedWork)
+        workCounter.pointer[0] += computedWork.pointer[p &+ 1] - (logits ? 0 : unembedWork)
     }
 
     /// Layer `l` at position `p` in every lane: its heads' projections (past layer 0), scores, softmax, z W_O

@@ -205,7 +205,7 @@ package final class WalkForward {
     let pathNodes: ScratchBuffer<Int32>
     /// Per head, the class of the current position's (k, v); per head and position, the class of its q (-1: none).
     private let keyClassOf: ScratchBuffer<Int32>
-    let queryClasses: ScratchBuffer<Int32>
+    private let queryClasses: ScratchBuffer<Int32>
     /// Per layer (layer 0's unused): its projections by input row.
     private let projectionMemos: UnsafeMutablePointer<ProjectionMemo>
     /// Classes of whole sequences of a one-layer model without a mask (`sequenceClass`): a trie over the
@@ -217,6 +217,10 @@ package final class WalkForward {
     let workCounter: ScratchBuffer<Double>
     private let positionWork: Double, rememberedWork: Double
     let unembedWork: Double
+    /// `computedWork[k]`: the work of a position seeing k keys with every head output and projection computed,
+    /// `WalkCost.most(keys: k)` (what `push` counts when no memo remembers anything: whole units, so the order
+    /// of the sums does not matter).
+    let computedWork: ScratchBuffer<Double>
     private let perKeyWork: ScratchBuffer<Double>, perOutputWork: ScratchBuffer<Double>
     private let projectionWork: ScratchBuffer<Double>, recalledWork: ScratchBuffer<Double>
     private static let sequenceClassLimit = 1 << 16
@@ -300,6 +304,8 @@ package final class WalkForward {
         workCounter = ScratchBuffer(count: 1)
         positionWork = m.cost.position
         unembedWork = m.cost.unembed
+        computedWork = ScratchBuffer(count: c + 1)
+        for keys in 0...c { computedWork.pointer[keys] = m.cost.most(keys: Double(keys)) }
         rememberedWork = m.cost.remembered
         perKeyWork = ScratchBuffer(count: max(1, m.heads.count))
         perOutputWork = ScratchBuffer(count: max(1, m.heads.count))
@@ -370,17 +376,6 @@ package final class WalkForward {
     /// Adds `units` of work the caller did (a position counted without computing).
     @inline(__always)
     package func addWork(_ units: Double) { workCounter.pointer[0] += units }
-
-    /// The work of a position seeing `keys` keys with every head output and projection computed (what `push`
-    /// counts when no memo remembers anything).
-    func computedWork(keys: Int) -> Double {
-        var work = positionWork
-        for l in 1..<max(1, layerCount) where model.layers[l].headCount > 0 { work += projectionWork.pointer[l] }
-        for h in 0..<headCount {
-            work += WalkCost.output(keys: Double(keys), perKey: perKeyWork.pointer[h], perOutput: perOutputWork.pointer[h])
-        }
-        return work
-    }
 
     /// Whether every memo has stopped (HeadMemo.swift): the sibling lanes then lose nothing by skipping them.
     package var memosOff: Bool {
