@@ -34,9 +34,14 @@ package struct PrefixWalk {
     /// When the children of a node are computed together in SIMD lanes (Model/SiblingLanes.swift).
     package let lanes: SiblingLanePolicy
 
-    package init(_ verifier: ExhaustiveVerifier, lanes: SiblingLanePolicy = .auto) {
+    /// Whether the heads share their softmax along the path (Model/ScoreColumns.swift); off only for the bench's
+    /// reference.
+    package let scoreColumns: Bool
+
+    package init(_ verifier: ExhaustiveVerifier, lanes: SiblingLanePolicy = .auto, scoreColumns: Bool = true) {
         self.verifier = verifier
         self.lanes = lanes
+        self.scoreColumns = scoreColumns
         let grading = ExhaustiveGrading(verifier)
         self.grading = grading
         let packed = PackedModel(verifier.model)
@@ -186,7 +191,7 @@ private struct TaskWalker {
 
     init(_ walk: PrefixWalk) {
         self.walk = walk
-        forward = WalkForward(walk.tables)
+        forward = WalkForward(walk.tables, scoreColumns: walk.scoreColumns)
         for token in walk.grading.bos { forward.push(token) }
         offset = walk.grading.offset
         minLength = walk.verifier.minLength

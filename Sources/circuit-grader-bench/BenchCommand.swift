@@ -257,7 +257,7 @@ package enum BenchCommand {
         if c.args.positional.contains("small"), let subject = try? reference(of: "induction/pos", catalog, root: root) {
             frames.append(
                 Frame(
-                    name: "induction/pos reference, 6 tokens, lengths 1-6 (for profilers)", subject: subject, tokens: subject.spec.vocab, maxLength: 6, runs: 1)
+                    name: "induction/pos reference, 6 tokens, lengths 1-6 (for profilers)", subject: subject, tokens: subject.spec.vocab, maxLength: try length(c, default: 6), runs: 1)
             )
             return .array(try exhaustiveFrames(frames, c, peak: peak))
         }
@@ -268,7 +268,7 @@ package enum BenchCommand {
             for spec in catalog.specs
             where spec.vocab.count == 4 && (spec.maxSequenceLength <= 11 || only == spec.id) && spec.defaultRule != nil && (only ?? spec.id) == spec.id {
                 guard let subject = try? reference(of: spec.id, catalog, root: root) else { continue }
-                let length = c.args.positional.contains("short") ? 8 : 11
+                let length = c.args.positional.contains("short") ? try length(c, default: 8) : 11
                 frames.append(
                     Frame(
                         name: "\(spec.id) reference, 4 tokens, lengths 1-\(length)", subject: subject, tokens: spec.vocab, maxLength: length,
@@ -314,18 +314,22 @@ package enum BenchCommand {
             // Alternating with the same walk without sibling lanes (Model/SiblingLanes.swift), for their ratio in
             // the same minutes; the two results must be equal.
             // (A frame timed once, such as the whole-domain proof, is not warmed up first: it takes minutes.)
-            var counted: (result: ExhaustiveResult?, work: Double) = (nil, 0), scalar = counted
-            var time = Double.infinity, scalarTime = Double.infinity
+            // And with the same walk without score columns (Model/ScoreColumns.swift).
+            var counted: (result: ExhaustiveResult?, work: Double) = (nil, 0), scalar = counted, plain = counted
+            var time = Double.infinity, scalarTime = Double.infinity, plainTime = Double.infinity
             if frame.runs > 1 { counted = PrefixWalk(verifier).counting() }
             for _ in 0..<frame.runs {
                 time = min(time, best(of: 1) { counted = PrefixWalk(verifier).counting() })
-                if frame.runs > 1 { scalarTime = min(scalarTime, best(of: 1) { scalar = PrefixWalk(verifier, lanes: .never).counting() }) }
+                guard frame.runs > 1 else { continue }
+                scalarTime = min(scalarTime, best(of: 1) { scalar = PrefixWalk(verifier, lanes: .never).counting() })
+                plainTime = min(plainTime, best(of: 1) { plain = PrefixWalk(verifier, scoreColumns: false).counting() })
             }
             guard let result = counted.result else { throw GraderError(file: "", "the walk of \(frame.name) gave no result") }
             if frame.runs > 1 {
-                let agree = scalar.result == result && scalar.work == counted.work
-                let ratio = format(scalarTime / time)
-                c.output.out("  without sibling lanes \(seconds(scalarTime)): the lanes \(ratio)x faster\(agree ? "" : "   RESULTS DIFFER")\n")
+                for (name, other, otherTime) in [("sibling lanes", scalar, scalarTime), ("score columns", plain, plainTime)] {
+                    let agree = other.result == result && other.work == counted.work
+                    c.output.out("  without \(name) \(seconds(otherTime)): the \(name) \(format(otherTime / time))x faster\(agree ? "" : "   RESULTS DIFFER")\n")
+                }
             }
             let work = counted.work
             // Positions computed: one per prefix node with the mask; every position of every node without.
@@ -538,6 +542,13 @@ package enum BenchCommand {
     }
 
     // MARK: - Helpers
+
+    /// `--length N` (a walk's longest sequence, 1 to 15), or `fallback`.
+    private static func length(_ c: Context, default fallback: Int) throws -> Int {
+        guard let text = c.args.options["length"] else { return fallback }
+        guard let n = Int(text), (1...15).contains(n) else { throw GraderError(file: "", "--length expects a whole number from 1 to 15, got '\(text)'") }
+        return n
+    }
 
     /// The shortest wall time of `runs` runs of `body`, in seconds.
     private static func best(of runs: Int, _ body: () -> Void) -> Double {

@@ -18,6 +18,7 @@ let bench = Command(
             OptionSpec("root", .value(placeholder: "DIR"), default: ".", help: "the folder the exercises' reference paths are relative to"),
             CommonOptions.exercises,
             OptionSpec("exercise", .value(placeholder: "ID"), help: "with four: only this exercise"),
+            OptionSpec("length", .value(placeholder: "N"), help: "with small (default 6) or four short (default 8): walk to length N"),
         ],
         exitStatus: "0 done, 1 a measurement failed its check, 2 the input could not be used"),
     run: BenchCommand.run)
