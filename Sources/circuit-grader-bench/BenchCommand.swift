@@ -255,9 +255,11 @@ package enum BenchCommand {
         // (b) larger frames, prefix sharing only: new positions (prefix nodes) per second.
         var frames: [Frame] = []
         if c.args.positional.contains("small"), let subject = try? reference(of: "induction/pos", catalog, root: root) {
+            let length = try length(c, default: 6)
             frames.append(
                 Frame(
-                    name: "induction/pos reference, 6 tokens, lengths 1-6 (for profilers)", subject: subject, tokens: subject.spec.vocab, maxLength: try length(c, default: 6), runs: 1)
+                    name: "induction/pos reference, 6 tokens, lengths 1-\(length) (for profilers)", subject: subject, tokens: subject.spec.vocab,
+                    maxLength: length, runs: 1)
             )
             return .array(try exhaustiveFrames(frames, c, peak: peak))
         }
@@ -328,7 +330,8 @@ package enum BenchCommand {
             if frame.runs > 1 {
                 for (name, other, otherTime) in [("sibling lanes", scalar, scalarTime), ("score columns", plain, plainTime)] {
                     let agree = other.result == result && other.work == counted.work
-                    c.output.out("  without \(name) \(seconds(otherTime)): the \(name) \(format(otherTime / time))x faster\(agree ? "" : "   RESULTS DIFFER")\n")
+                    c.output.out(
+                        "  without \(name) \(seconds(otherTime)): the \(name) \(format(otherTime / time))x faster\(agree ? "" : "   RESULTS DIFFER")\n")
                 }
             }
             let work = counted.work
