@@ -34,14 +34,9 @@ package struct PrefixWalk {
     /// When the children of a node are computed together in SIMD lanes (Model/SiblingLanes.swift).
     package let lanes: SiblingLanePolicy
 
-    /// Whether the heads share their softmax along the path (Model/ScoreColumns.swift); off only for the bench's
-    /// reference.
-    package let scoreColumns: Bool
-
-    package init(_ verifier: ExhaustiveVerifier, lanes: SiblingLanePolicy = .auto, scoreColumns: Bool = true) {
+    package init(_ verifier: ExhaustiveVerifier, lanes: SiblingLanePolicy = .auto) {
         self.verifier = verifier
         self.lanes = lanes
-        self.scoreColumns = scoreColumns
         let grading = ExhaustiveGrading(verifier)
         self.grading = grading
         let packed = PackedModel(verifier.model)
@@ -191,7 +186,7 @@ private struct TaskWalker {
 
     init(_ walk: PrefixWalk) {
         self.walk = walk
-        forward = WalkForward(walk.tables, scoreColumns: walk.scoreColumns)
+        forward = WalkForward(walk.tables)
         for token in walk.grading.bos { forward.push(token) }
         offset = walk.grading.offset
         minLength = walk.verifier.minLength

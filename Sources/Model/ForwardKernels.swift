@@ -153,30 +153,35 @@ package enum ForwardKernels {
         _ weights: UnsafeMutablePointer<Double>, _ visible: Int, maxScore: Double, exp: (Double) -> Double
     ) -> Double {
         var total = 0.0
+        if maxScore == .infinity {
+            for j in 0..<visible {
+                let e = weights[j] == .infinity ? 1.0 : 0.0
+                weights[j] = e
+                total += e
+            }
+            return total
+        }
         // Hand-written heads give many keys the same score: exp of the argument just computed is reused.
         var lastArgument = Double.nan, lastExp = Double.nan
         for j in 0..<visible {
-            let e = exponential(weights[j], maxScore: maxScore) { argument in
+            let s = weights[j]
+            let e: Double
+            if s == -.infinity {
+                e = 0
+            } else if s == maxScore {
+                e = 1  // exp(+0) is exactly 1
+            } else {
+                let argument = s - maxScore
                 if argument != lastArgument {  // NaN never equals: always recomputed
                     lastArgument = argument
                     lastExp = exp(argument)
                 }
-                return lastExp
+                e = lastExp
             }
             weights[j] = e
             total += e
         }
         return total
-    }
-
-    /// One key's `e = exp(s - maxScore)` in `exponentials`: 0 for `-inf`, 1 for `s = maxScore` (exp(+0) is
-    /// exactly 1), and when the largest score is `+inf`, 1 for each `+inf` and 0 for the rest.
-    @inline(__always)
-    package static func exponential(_ s: Double, maxScore: Double, exp: (Double) -> Double) -> Double {
-        if maxScore == .infinity { return s == .infinity ? 1 : 0 }
-        if s == -.infinity { return 0 }
-        if s == maxScore { return 1 }
-        return exp(s - maxScore)
     }
 }
 

@@ -226,20 +226,14 @@ package final class WalkForward {
     private static let sequenceClassLimit = 1 << 16
     /// The sibling lanes' buffers (SiblingLanes.swift).
     let siblings: SiblingStore
-    /// Per head: its score columns (ScoreColumns.swift); per position, the stamp of its push (a new number each
-    /// time, from `stampCounter`).
-    private let scoreColumns: UnsafeMutablePointer<ScoreColumns>
-    let positionStamps: ScratchBuffer<UInt64>
-    private let stampCounter: ScratchBuffer<UInt64>
     /// exp of recent arguments: `expKeys[i]` is an argument's bit pattern (a NaN pattern when empty).
     private let expKeys: ScratchBuffer<UInt64>
     private let expValues: ScratchBuffer<Double>
     private static let expSlots = 1 << 12
     private static let emptyKey: UInt64 = 0x7FF8_0000_0000_0001
 
-    /// A pass over the model of `tables` for up to `tables.capacity` positions; the heads share their softmax
-    /// along the path (ScoreColumns.swift) unless `scoreColumns` is false.
-    package init(_ tables: FirstLayerTables, scoreColumns useColumns: Bool = true) {
+    /// A pass over the model of `tables` for up to `tables.capacity` positions.
+    package init(_ tables: FirstLayerTables) {
         let m = tables.model
         model = m
         self.tables = tables
@@ -305,10 +299,6 @@ package final class WalkForward {
         memos = .allocate(capacity: max(1, m.heads.count))
         for (h, head) in m.heads.enumerated() { (memos + h).initialize(to: HeadMemo(dModel: d, dHead: head.dHead, dValue: head.dValue)) }
         pathNodes = ScratchBuffer(count: slots)
-        scoreColumns = .allocate(capacity: max(1, m.heads.count))
-        for (h, head) in m.heads.enumerated() { (scoreColumns + h).initialize(to: ScoreColumns(dHead: head.dHead, capacity: c, on: useColumns)) }
-        positionStamps = ScratchBuffer(count: c)
-        stampCounter = ScratchBuffer(count: 1)
         keyClassOf = ScratchBuffer(count: max(1, m.heads.count))
         queryClasses = ScratchBuffer(count: slots)
         workCounter = ScratchBuffer(count: 1)
@@ -374,9 +364,6 @@ package final class WalkForward {
         for h in 0..<headCount { memos[h].deallocate() }
         memos.deinitialize(count: headCount)
         memos.deallocate()
-        for h in 0..<headCount { scoreColumns[h].deallocate() }
-        scoreColumns.deinitialize(count: headCount)
-        scoreColumns.deallocate()
         for l in 0..<layerCount { projectionMemos[l].deallocate() }
         projectionMemos.deinitialize(count: layerCount)
         projectionMemos.deallocate()
@@ -399,14 +386,6 @@ package final class WalkForward {
 
     /// Per head: remembered outputs used, lookups, and whether the memo is still on (HeadMemo.swift).
     package var memoCounts: [(hits: Int, lookups: Int, on: Bool)] { (0..<headCount).map { (memos[$0].hits, memos[$0].lookups, memos[$0].isOn) } }
-
-    /// Per head: score-column lookups, exponentials reused and computed, and whether the columns are still on.
-    package var columnCounts: [(lookups: Int, reused: Int, computed: Int, on: Bool)] {
-        (0..<headCount).map { h in
-            let c = scoreColumns[h].counts
-            return (c.lookups, c.reused, c.computed, scoreColumns[h].isOn)
-        }
-    }
 
     /// Forgets positions `n...`; later pushes recompute them.
     @inline(__always)
@@ -464,8 +443,6 @@ package final class WalkForward {
     @inline(__always)
     func setFirstLayer(_ cell: Int, at p: Int) -> UnsafePointer<Double> {
         cellOf.pointer[p] = cell
-        stampCounter.pointer[0] &+= 1
-        positionStamps.pointer[p] = stampCounter.pointer[0]
         let x0 = tableRows + cell &* tableWidth
         for h in 0..<firstHeadCount {
             let head = firstHeads[h]
@@ -697,36 +674,52 @@ package final class WalkForward {
         let m = model, c = capacity
         let weights = doubles.pointer + weightsBase, z = doubles.pointer + zBase
         let zEntries = ints.pointer + zEntriesBase
+        let scale = m.scale
         // The buffers, in locals: stores through pointers would otherwise make the compiler reload them.
-        let vRows = vRows, vLists = vLists, vCounts = vCounts.pointer
+        let kRows = kRows, vRows = vRows, vLists = vLists, vCounts = vCounts.pointer, kFinite = kFinite.pointer
+        let cells = cellOf.pointer
         do {
             let head = m.heads[h], base = h &* c
-            // The e_j = exp(s_j - max) and their total (attentionRow's first loop and ForwardKernels.softmax's
-            // first steps): from the query class's column along the path, or computed here, exp from the cache.
-            let e: UnsafePointer<Double>, total: Double
-            if let column = columnExponentials(h, layer: l, at: p, keys: visible) {
-                (e, total) = column
-            } else {
-                var maxScore = -Double.infinity
+            // Scores, and their maximum (attentionRow's first loop).
+            var maxScore = -Double.infinity
+            if l == 0, let table = tableScores {
+                let row = table + (h &* tableCells &+ cells[p]) &* tableCells
                 for j in 0..<visible {
-                    let s = score(h, layer: l, at: p, key: j)
+                    let s = row[cells[j]]
                     weights[j] = s
                     if s > maxScore { maxScore = s }
                 }
-                total = ForwardKernels.exponentials(weights, visible, maxScore: maxScore, exp: cachedExp)
-                e = UnsafePointer(weights)
+            } else {
+                let q = qRows[h], list = qLists[h], n = qCounts.pointer[h], dHead = head.dHead
+                for j in 0..<visible {
+                    let key = kRows[base &+ j]
+                    var dot = 0.0
+                    if kFinite[base &+ j] != 0 {
+                        for e in 0..<n {
+                            let i = Int(list[e])
+                            dot += q[i] * key[i]
+                        }
+                    } else {
+                        for i in 0..<dHead { dot += q[i] * key[i] }
+                    }
+                    let s = dot * scale
+                    weights[j] = s
+                    if s > maxScore { maxScore = s }
+                }
             }
+            // Softmax (ForwardKernels.softmax's steps), exp from the cache: the e_j and their total first.
+            let total = ForwardKernels.exponentials(weights, visible, maxScore: maxScore, exp: cachedExp)
             // Then each weight e_j / total (the quotient of an equal e reused: the same bits), and at once
             // z = pattern v  [dValue], skipping the ±0 products of a finite weight.
             let dValue = head.dValue
             for i in 0..<dValue { z[i] = 0 }
             // (Equal bits in, equal bits out, NaN included: no special case once the first quotient is taken.)
-            var lastE = e[0].bitPattern, lastWeight = e[0] / total
+            var lastE = weights[0].bitPattern, lastWeight = weights[0] / total
             for j in 0..<visible {
-                let ej = e[j]
-                if ej.bitPattern != lastE {
-                    lastE = ej.bitPattern
-                    lastWeight = ej / total
+                let e = weights[j]
+                if e.bitPattern != lastE {
+                    lastE = e.bitPattern
+                    lastWeight = e / total
                 }
                 let a = lastWeight
                 if a == 0 { continue }
@@ -743,41 +736,6 @@ package final class WalkForward {
             }
             m.timesFinite(z, head.wO, entries: zEntries, into: out)
         }
-    }
-
-    /// Head `h`'s score `(q_p · k_j) * scale` of key `j` at query position `p` (layer 0's from the score table
-    /// when there is one): q · k over q's non-zero entries when the key is finite, else over every term.
-    @inline(__always)
-    private func score(_ h: Int, layer l: Int, at p: Int, key j: Int) -> Double {
-        let cells = cellOf.pointer
-        if l == 0, let table = tableScores { return table[(h &* tableCells &+ cells[p]) &* tableCells &+ cells[j]] }
-        let slot = h &* capacity &+ j, key = kRows[slot], q = qRows[h]
-        var dot = 0.0
-        if kFinite.pointer[slot] != 0 {
-            let list = qLists[h]
-            for e in 0..<qCounts.pointer[h] {
-                let i = Int(list[e])
-                dot += q[i] * key[i]
-            }
-        } else {
-            for i in 0..<model.heads[h].dHead { dot += q[i] * key[i] }
-        }
-        return dot * model.scale
-    }
-
-    /// Under a causal mask, the e_j and total of head `h` at position `p` from its query class's score column
-    /// (ScoreColumns.swift), brought up to `p`; nil when the columns are off or the class has no column.
-    @inline(__always)
-    private func columnExponentials(_ h: Int, layer l: Int, at p: Int, keys visible: Int) -> (UnsafePointer<Double>, Double)? {
-        let columns = scoreColumns[h]
-        guard model.causal, visible == p &+ 1, columns.isOn else { return nil }
-        let c = l == 0 ? Int(tableQueryClass[h &* tableCells &+ cellOf.pointer[p]]) : Int(columns.queryClasses.id(qRows[h], model.heads[h].dHead, qRows[h]))
-        guard c >= 0 && c < ScoreColumns.classLimit else {
-            columns.count(reused: 0, computed: visible)
-            return nil
-        }
-        let column = columns.extend(c, through: p, path: UnsafePointer(positionStamps.pointer), score: { score(h, layer: l, at: p, key: $0) }, exp: cachedExp)
-        return (column.exps, column.total)
     }
 
     /// `exp(argument)`, from the cache when the argument was seen (NaN is never cached).

@@ -316,23 +316,18 @@ package enum BenchCommand {
             // Alternating with the same walk without sibling lanes (Model/SiblingLanes.swift), for their ratio in
             // the same minutes; the two results must be equal.
             // (A frame timed once, such as the whole-domain proof, is not warmed up first: it takes minutes.)
-            // And with the same walk without score columns (Model/ScoreColumns.swift).
-            var counted: (result: ExhaustiveResult?, work: Double) = (nil, 0), scalar = counted, plain = counted
-            var time = Double.infinity, scalarTime = Double.infinity, plainTime = Double.infinity
+            var counted: (result: ExhaustiveResult?, work: Double) = (nil, 0), scalar = counted
+            var time = Double.infinity, scalarTime = Double.infinity
             if frame.runs > 1 { counted = PrefixWalk(verifier).counting() }
             for _ in 0..<frame.runs {
                 time = min(time, best(of: 1) { counted = PrefixWalk(verifier).counting() })
-                guard frame.runs > 1 else { continue }
-                scalarTime = min(scalarTime, best(of: 1) { scalar = PrefixWalk(verifier, lanes: .never).counting() })
-                plainTime = min(plainTime, best(of: 1) { plain = PrefixWalk(verifier, scoreColumns: false).counting() })
+                if frame.runs > 1 { scalarTime = min(scalarTime, best(of: 1) { scalar = PrefixWalk(verifier, lanes: .never).counting() }) }
             }
             guard let result = counted.result else { throw GraderError(file: "", "the walk of \(frame.name) gave no result") }
             if frame.runs > 1 {
-                for (name, other, otherTime) in [("sibling lanes", scalar, scalarTime), ("score columns", plain, plainTime)] {
-                    let agree = other.result == result && other.work == counted.work
-                    c.output.out(
-                        "  without \(name) \(seconds(otherTime)): the \(name) \(format(otherTime / time))x faster\(agree ? "" : "   RESULTS DIFFER")\n")
-                }
+                let agree = scalar.result == result && scalar.work == counted.work
+                let ratio = format(scalarTime / time)
+                c.output.out("  without sibling lanes \(seconds(scalarTime)): the lanes \(ratio)x faster\(agree ? "" : "   RESULTS DIFFER")\n")
             }
             let work = counted.work
             // Positions computed: one per prefix node with the mask; every position of every node without.

@@ -51,11 +51,7 @@ private func randomModel(
         layers: layers, positional: positional, causal: causal, attentionScale: 0.8)
 }
 
-/// The bits of `values`, every NaN as one pattern: a NaN's sign and payload are not specified by the compiler's
-/// semantics (LLVM may swap the operands of a commutative `+` or `*`, and x86 keeps the first NaN operand's bits),
-/// and no verdict reads them (a non-finite logit gives margin -1, Margin.logitGap). Every other value, ±0
-/// included, must match bit for bit.
-func bits(_ values: some Sequence<Double>) -> [UInt64] { values.map { $0.isNaN ? Double.nan.bitPattern : $0.bitPattern } }
+func bits(_ values: some Sequence<Double>) -> [UInt64] { values.map(\.bitPattern) }
 
 /// Every sequence over `0..<alphabet` of lengths `1...maxLength`, in enumeration order (prefix first).
 func preorder(alphabet: Int, maxLength: Int) -> [[Int]] {

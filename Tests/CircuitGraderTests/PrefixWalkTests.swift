@@ -140,29 +140,6 @@ private func scalingFirstValue(_ model: Transformer, by factor: Double) -> Trans
     return model.replacing(layers: layers)
 }
 
-/// `model` (of `randomModel`'s shape) changed so that the queries of every layer past the first read only dims 0
-/// and 1, which only W_E writes (W_pos, W_O and b_O are zeroed there): a later layer's q row is a function of the
-/// token, so its queries fall into a few classes, while its keys read everything and so differ along every path
-/// (no memo remembers them). The walk's score columns (Model/ScoreColumns.swift) then share most of every softmax.
-/// With `queryScale`, those queries are scaled too (1e308: they overflow, and scores become ±inf and NaN).
-private func tokenQueries(_ model: Transformer, queryScale: Double = 1) -> Transformer {
-    func zeroingColumns(_ m: Matrix) -> Matrix {
-        Matrix(rows: m.rows, columns: m.columns, values: m.values.enumerated().map { i, v in i % m.columns < 2 ? 0 : v })
-    }
-    let layers = model.layers.enumerated().map { l, layer in
-        AttentionLayer(
-            heads: layer.heads.map { head in
-                let wQ = head.wQ
-                let reading = Matrix(
-                    rows: wQ.rows, columns: wQ.columns, values: wQ.values.enumerated().map { i, v in i / wQ.columns < 2 ? v * queryScale : 0 })
-                return head.replacing(wQ: l == 0 ? wQ : reading, wO: zeroingColumns(head.wO))
-            }, bO: layer.bO.enumerated().map { i, b in i < 2 ? 0 : b })
-    }
-    return Transformer(
-        wE: model.wE, wPos: model.wPos.map(zeroingColumns), wU: model.wU, bU: model.bU, layers: layers, positional: model.positional,
-        causal: model.causal, attentionScale: model.attentionScale)
-}
-
 /// `model` with `by` added to the `none` class's b_U: most positions then predict none correctly, so walks get
 /// deep before they fail.
 private func raisingNone(_ model: Transformer, _ spec: ExerciseSpec, by extra: Double) -> Transformer {
@@ -256,41 +233,6 @@ struct PrefixWalkTests {
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(3))")
-    }
-
-    @Test(
-        "score columns: a softmax shared along the path gives forward's logits bit for bit, infinite and NaN scores included",
-        arguments: PositionalMode.allCases)
-    func scoreColumnsMatchForward(positional: PositionalMode) {
-        var rng = SeededRandom(seed: 303)
-        var mismatches: [String] = []
-        var reusedFirst = 0, reusedLater = 0, stopped = 0
-        for seed in UInt64(1)...6 {
-            let heads = seed % 2 == 0 ? [2, 1] : [1, 2, 1]
-            let base = randomModel(seed: seed, positional: positional, heads: heads, biases: seed > 3, sparse: seed % 3 == 0, special: seed == 5)
-            // (The dense model's edits run past ScoreColumns.trialLookups pushes.)
-            let models =
-                [("token queries", tokenQueries(base), 250), ("overflowing queries", tokenQueries(base, queryScale: 1e308), 250)]
-                + (seed <= 2 ? [("dense", base, 3000)] : [])
-            for (name, model, rounds) in models {
-                let walk = WalkForward(FirstLayerTables(PackedModel(model), capacity: 8, tokens: [0, 1, 2, 3, 4], tabulatingScores: seed != 4))
-                mismatches += editMismatches(walkPass(walk), model, rounds: rounds, maxLength: 8, &rng, label: "seed \(seed) \(name) heads \(heads)")
-                for (h, counts) in walk.columnCounts.enumerated() {
-                    if h < heads[0] { reusedFirst += counts.reused } else { reusedLater += counts.reused }
-                    if !counts.on { stopped += 1 }
-                }
-            }
-        }
-        #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(3))")
-        // The columns were used in both kinds of layer (a first layer's query classes come from the tables), and
-        // some stopped after their trial: a dense head's queries never repeat.
-        #expect(reusedFirst > 1_000 && reusedLater > 10_000, "reused \(reusedFirst) in first layers, \(reusedLater) later")
-        #expect(stopped > 0, "no score columns stopped")
-        // Off, the walk gives the same logits (both equal forward's): the bench's reference.
-        let model = tokenQueries(randomModel(seed: 9, positional: positional, heads: [1, 1], biases: true, sparse: false))
-        let off = WalkForward(FirstLayerTables(PackedModel(model), capacity: 8, tokens: [0, 1, 2, 3, 4]), scoreColumns: false)
-        #expect(editMismatches(walkPass(off), model, rounds: 100, maxLength: 8, &rng, label: "off").isEmpty)
-        #expect(off.columnCounts.allSatisfy { $0.lookups == 0 && !$0.on }, "\(off.columnCounts)")
     }
 
     @Test("sibling lanes give forward's logits bit for bit, and decline a group with a value that is not finite", arguments: PositionalMode.allCases)
