@@ -76,9 +76,12 @@ package final class PackedModel: @unchecked Sendable {
     package let scale: Double
     /// The walk's costs (WalkCost.swift).
     package let cost: WalkCost
+    /// `Transformer.magnitudeBound`: a bound on every number a forward pass computes (MagnitudeBound.swift).
+    package let magnitudeBound: Double
 
     package init(_ model: Transformer) {
         cost = WalkCost(model)
+        magnitudeBound = model.magnitudeBound
         var values: [Double] = []
         var index: [Int32] = []
         func append(_ v: [Double]) -> Int {

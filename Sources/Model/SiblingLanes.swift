@@ -13,7 +13,8 @@ import Numerics
 // forward skips (a zero input or a zero weight); each such product is ±0 when both factors are finite, and a sum
 // that starts at +0 never changes by adding ±0. So the lanes require every factor to be finite: the model's
 // weights (checked once), and every row a lane computes (residuals, q, k, v, the scores, z), checked as it goes
-// by accumulating `x * 0` (NaN exactly when x is ±inf or NaN). A group with a non-finite value anywhere is
+// by accumulating `x * 0` (NaN exactly when x is ±inf or NaN), unless the model's magnitude bound proves every
+// value finite (MagnitudeBound.swift: then no check can fail). A group with a non-finite value anywhere is
 // dropped (`pushSiblings` returns false) and the walk pushes its children one by one. A key of an earlier
 // position that is not finite (pushed that way) is met with forward's own rule: its q · k takes every term
 // (as the lanes always do), and pattern · v adds no product of a zero weight (a select, as forward's skip).
@@ -56,6 +57,9 @@ package final class SiblingStore {
     let keyOffset: [Int]
     /// Whether every weight of the model (and of W_E, W_pos) is finite: else the lanes are never used.
     let weightsFinite: Bool
+    /// Whether the lanes check the values they compute: not when the model's magnitude bound proves every one
+    /// finite (MagnitudeBound.swift).
+    let probing: Bool
 
     init(_ m: PackedModel, capacity: Int, valueCount: Int) {
         let d = m.dModel, wide = max(1, m.maxHead), lanes = Self.lanes
@@ -82,6 +86,7 @@ package final class SiblingStore {
         laneLogits = LaneBuffer(count: capacity * m.nOutputs)
         laneKeys = LaneBuffer(count: capacity * width)
         weightsFinite = ForwardKernels.allFinite(m.base, valueCount)
+        probing = !(m.magnitudeBound < PackedModel.finiteLimit)
     }
 
     /// The lanes stored at `doubles[0..<8]`.
@@ -115,7 +120,7 @@ extension WalkForward {
         var probe = Lanes.zero
         let x0 = s.x.pointer
         gatherTableRows(cells, column: 0, width: d, into: x0)
-        for c in 0..<d { probe += x0[c] * 0 }
+        if s.probing { for c in 0..<d { probe += x0[c] * 0 } }
         for l in 0..<layerCount {
             laneLayer(l, at: p, cells: cells, lanes: n, probe: &probe)
         }
@@ -178,7 +183,7 @@ extension WalkForward {
                 if tableScores == nil {
                     gatherTableRows(cells, column: columns.q, width: dHead, into: q)
                     gatherTableRows(cells, column: columns.k, width: dHead, into: k)
-                    for i in 0..<dHead { probe += q[i] * 0 + k[i] * 0 }
+                    if s.probing { for i in 0..<dHead { probe += q[i] * 0 + k[i] * 0 } }
                 }
                 gatherTableRows(cells, column: columns.v, width: dValue, into: v)
             } else {
@@ -192,9 +197,9 @@ extension WalkForward {
                 let row = s.laneKeys.pointer + (p &* s.keyWidth &+ s.keyOffset[h])
                 for i in 0..<dHead { row[i] = k[i] }
                 for i in 0..<dValue { row[dHead &+ i] = v[i] }
-                for i in 0..<dHead { probe += q[i] * 0 + k[i] * 0 }
+                if s.probing { for i in 0..<dHead { probe += q[i] * 0 + k[i] * 0 } }
             }
-            for i in 0..<dValue { probe += v[i] * 0 }
+            if s.probing { for i in 0..<dValue { probe += v[i] * 0 } }
             // Scores of the keys before p (shared by the lanes) and of each lane's own key, and their maximum.
             var maxScore = Lanes(repeating: -.infinity)
             if l == 0, let table = tableScores {
@@ -217,10 +222,8 @@ extension WalkForward {
                 for i in 0..<dHead { dot += q[i] * k[i] }
                 scores[p] = dot * m.scale
             }
-            for j in 0...p {
-                probe += scores[j] * 0
-                maxScore.replace(with: scores[j], where: scores[j] .> maxScore)
-            }
+            if s.probing { for j in 0...p { probe += scores[j] * 0 } }
+            for j in 0...p { maxScore.replace(with: scores[j], where: scores[j] .> maxScore) }
             // The softmax: e_j in key order (exp lane by lane, from the cache) and their total.
             let flat = s.flatScores.pointer, maxima = s.maxima.pointer
             s.store(maxScore, to: maxima)
@@ -262,13 +265,13 @@ extension WalkForward {
             }
             let a = scores[p] / total
             for i in 0..<dValue { z[i] += a * v[i] }
-            for i in 0..<dValue { probe += z[i] * 0 }
+            if s.probing { for i in 0..<dValue { probe += z[i] * 0 } }
             laneTimes(UnsafePointer(z), head.wO, into: out)
             let from = h == layer.firstHead ? x : UnsafePointer(next)
             for i in 0..<d { next[i] = from[i] + out[i] }
         }
         if let bO = layer.bO { laneAdd(m.at(bO), d, to: next) }
-        for i in 0..<d { probe += next[i] * 0 }
+        if s.probing { for i in 0..<d { probe += next[i] * 0 } }
     }
 
     /// `out[0..<width]`, lane by lane: columns `column..<column + width` of each lane's table row.

@@ -140,6 +140,24 @@ private func scalingFirstValue(_ model: Transformer, by factor: Double) -> Trans
     return model.replacing(layers: layers)
 }
 
+/// `model` with every weight and bias replaced by its absolute value (the biases times `biasScale`): every sum then
+/// adds up, so the numbers of a forward pass come close to the magnitude bound (Model/MagnitudeBound.swift), which
+/// a loose test would miss; with large biases, a bound that left out a bias would show.
+private func absolute(_ model: Transformer, biasScale: Double = 1) -> Transformer {
+    func abs(_ m: Matrix) -> Matrix { Matrix(rows: m.rows, columns: m.columns, values: m.values.map(Swift.abs)) }
+    func abs(_ b: [Double]) -> [Double] { b.map { Swift.abs($0) * biasScale } }
+    let layers = model.layers.map { layer in
+        AttentionLayer(
+            heads: layer.heads.map { h in
+                AttentionHead(
+                    wQ: abs(h.wQ), wK: abs(h.wK), wV: abs(h.wV), wO: abs(h.wO), bQ: abs(h.bQ), bK: abs(h.bK), bV: abs(h.bV))
+            }, bO: abs(layer.bO))
+    }
+    return Transformer(
+        wE: abs(model.wE), wPos: model.wPos.map(abs), wU: abs(model.wU), bU: abs(model.bU), layers: layers,
+        positional: model.positional, causal: model.causal, attentionScale: model.attentionScale)
+}
+
 /// `model` with `by` added to the `none` class's b_U: most positions then predict none correctly, so walks get
 /// deep before they fail.
 private func raisingNone(_ model: Transformer, _ spec: ExerciseSpec, by extra: Double) -> Transformer {
@@ -233,6 +251,44 @@ struct PrefixWalkTests {
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(3))")
+    }
+
+    @Test(
+        "the magnitude bound holds every number of a forward pass, and is +inf or past the limit for weights that overflow", arguments: PositionalMode.allCases)
+    func magnitudeBoundHolds(positional: PositionalMode) {
+        var rng = SeededRandom(seed: 808)
+        var violations: [String] = [], closest = 0.0
+        let shapes: [[Int]] = [[1], [2, 2], [1, 0, 3], [3, 1], [], [0, 2]]
+        for seed in UInt64(1)...12 {
+            let heads = shapes[Int(seed) % shapes.count]
+            let random = randomModel(seed: seed, positional: positional, heads: heads, biases: seed % 3 != 0, sparse: seed % 2 == 0, causal: seed % 4 != 1)
+            for model in [random, absolute(random), absolute(random, biasScale: 1e4)] {
+                let bounds = model.magnitudeBounds
+                let batch = (0..<60).map { _ in (0..<Int.random(in: 1...8, using: &rng)).map { _ in Int.random(in: 0..<5, using: &rng) } }
+                for trace in model.forward(batch: batch) {
+                    // Each stage against its own bound (patterns are weights in [0, 1]), and everything against the total.
+                    var stages: [(String, [Double], Double)] = [("logits", trace.logits.values, bounds.logits)]
+                    for (l, residual) in trace.residuals.enumerated() { stages.append(("residual \(l)", residual.values, bounds.residuals[l])) }
+                    for (l, outputs) in trace.headOutputs.enumerated() {
+                        for (h, out) in outputs.enumerated() { stages.append(("head \(l).\(h)", out.values, bounds.headOutputs[l][h])) }
+                    }
+                    stages.append(("patterns", trace.patterns.flatMap { $0.flatMap(\.values) }, 1))
+                    for (stage, values, bound) in stages {
+                        for value in values where !(abs(value) <= bound && bound <= bounds.all) {
+                            violations.append("seed \(seed) heads \(heads) \(stage): \(value) > \(bound)")
+                        }
+                        if stage != "patterns" && bound > 0 { closest = max(closest, values.reduce(0) { max($0, abs($1)) } / bound) }
+                    }
+                }
+            }
+        }
+        #expect(violations.isEmpty, "\(violations.count) values past the bound, first: \(violations.prefix(3))")
+        // The absolute-valued models come within a factor of 10 of it: a bound missing a term would show.
+        #expect(closest > 0.1, "the largest value was only \(closest) of the bound")
+        let model = randomModel(seed: 3, positional: positional, heads: [2, 1], biases: true, sparse: false)
+        #expect(model.magnitudeBound < PackedModel.finiteLimit)
+        #expect(!(scalingFirstValue(model, by: 1e300).magnitudeBound < PackedModel.finiteLimit))
+        #expect(randomModel(seed: 3, positional: positional, heads: [2, 1], biases: true, sparse: false, special: true).magnitudeBound == .infinity)
     }
 
     @Test("sibling lanes give forward's logits bit for bit, and decline a group with a value that is not finite", arguments: PositionalMode.allCases)
