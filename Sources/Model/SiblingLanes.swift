@@ -60,6 +60,12 @@ package final class SiblingStore {
     /// Whether the lanes check the values they compute: not when the model's magnitude bound proves every one
     /// finite (MagnitudeBound.swift).
     let probing: Bool
+    /// `live[l]`: the dims of the stream entering layer l (l = layers: the final one) that anything later reads, in
+    /// increasing order (`liveCount[l]` of them, rows `l * dModel`): W_U's rows with a non-zero weight, and those
+    /// of every later projection, W_Q, W_K, W_V (the first layer's come from the tables). The lanes compute only
+    /// these, which is exact when every value is finite (the rest are never read, and a finite product with a
+    /// zero weight leaves a sum as it is); with `probing`, every dim is live.
+    let live: ScratchBuffer<Int32>, liveCount: ScratchBuffer<Int>
 
     init(_ m: PackedModel, capacity: Int, valueCount: Int) {
         let d = m.dModel, wide = max(1, m.maxHead), lanes = Self.lanes
@@ -87,6 +93,25 @@ package final class SiblingStore {
         laneKeys = LaneBuffer(count: capacity * width)
         weightsFinite = ForwardKernels.allFinite(m.base, valueCount)
         probing = !(m.magnitudeBound < PackedModel.finiteLimit)
+        live = ScratchBuffer(count: (m.layers.count + 1) * d)
+        liveCount = ScratchBuffer(count: m.layers.count + 1)
+        var read = Self.rowsRead(m, m.wU, all: probing)
+        for l in stride(from: m.layers.count, through: 0, by: -1) {
+            if l < m.layers.count, l > 0 {
+                for head in m.heads(of: m.layers[l]) {
+                    for w in [head.wQ, head.wK, head.wV] { read.formUnion(Self.rowsRead(m, w, all: probing)) }
+                }
+            }
+            let dims = read.sorted()
+            for (e, dim) in dims.enumerated() { live.pointer[l * d + e] = Int32(dim) }
+            liveCount.pointer[l] = dims.count
+        }
+    }
+
+    /// The rows of `w` with a non-zero weight (every row when `all`, or when `w` is dense).
+    private static func rowsRead(_ m: PackedModel, _ w: PackedModel.Weight, all: Bool) -> Set<Int> {
+        guard !all, let activeRows = w.activeRows else { return Set(0..<w.rows) }
+        return Set((0..<w.activeCount).map { Int(m.indexBase[activeRows + $0]) })
     }
 
     /// The lanes stored at `doubles[0..<8]`.
@@ -119,7 +144,7 @@ extension WalkForward {
         }
         var probe = Lanes.zero
         let x0 = s.x.pointer
-        gatherTableRows(cells, column: 0, width: d, into: x0)
+        gatherLiveDims(cells, into: x0)
         if s.probing { for c in 0..<d { probe += x0[c] * 0 } }
         for l in 0..<layerCount {
             laneLayer(l, at: p, cells: cells, lanes: n, probe: &probe)
@@ -166,7 +191,13 @@ extension WalkForward {
         let s = siblings, m = model, d = m.dModel, c = capacity
         let layer = m.layers[l]
         let x = UnsafePointer(s.x.pointer + l &* d), next = s.x.pointer + (l &+ 1) &* d
-        if layer.headCount == 0 { for i in 0..<d { next[i] = x[i] + 0 } }  // x + 0, as forward
+        let live = UnsafePointer(s.live.pointer + (l &+ 1) &* d), liveCount = s.liveCount.pointer[l &+ 1]
+        if layer.headCount == 0 {
+            for e in 0..<liveCount {
+                let i = Int(live[e])
+                next[i] = x[i] + 0  // x + 0, as forward
+            }
+        }
         var qkIn = x
         if l > 0, m.positionsInQK, let wPos = m.wPos {
             let row = m.at(wPos + p &* d)
@@ -268,10 +299,33 @@ extension WalkForward {
             if s.probing { for i in 0..<dValue { probe += z[i] * 0 } }
             laneTimes(UnsafePointer(z), head.wO, into: out)
             let from = h == layer.firstHead ? x : UnsafePointer(next)
-            for i in 0..<d { next[i] = from[i] + out[i] }
+            for e in 0..<liveCount {
+                let i = Int(live[e])
+                next[i] = from[i] + out[i]
+            }
         }
-        if let bO = layer.bO { laneAdd(m.at(bO), d, to: next) }
+        if let bO = layer.bO {
+            let bias = m.at(bO)
+            for e in 0..<liveCount {
+                let i = Int(live[e])
+                next[i] += Lanes(repeating: bias[i])
+            }
+        }
         if s.probing { for i in 0..<d { probe += next[i] * 0 } }
+    }
+
+    /// The live dims (`SiblingStore.live`) of the stream entering layer 1 from each lane's table row (its
+    /// layer-0 residual row), into `out[dim]`.
+    @inline(__always)
+    private func gatherLiveDims(_ cells: UnsafePointer<Int>, into out: UnsafeMutablePointer<Lanes>) {
+        let flat = siblings.flatScores.pointer, d = model.dModel  // scratch here: the scores are not yet in use
+        let level = Swift.min(1, layerCount), live = siblings.live.pointer + level &* d, count = siblings.liveCount.pointer[level]
+        precondition(d * SiblingStore.lanes <= siblings.flatScores.count, "a table row wider than the lanes' scratch")
+        for lane in 0..<SiblingStore.lanes {
+            let row = tableRows + cells[lane] &* tableWidth
+            for e in 0..<count { flat[e &* SiblingStore.lanes &+ lane] = row[Int(live[e])] }
+        }
+        for e in 0..<count { out[Int(live[e])] = siblings.load(flat + e &* SiblingStore.lanes) }
     }
 
     /// `out[0..<width]`, lane by lane: columns `column..<column + width` of each lane's table row.
