@@ -43,7 +43,7 @@ package enum BenchCommand {
         let skipped = object([("skipped", .string("not asked for"))])
         let forwardResult = wanted("forward") ? try forward(subject, root: root, c, peak: peak, failed: &failed) : skipped
         let exhaustiveResult =
-            wanted("exhaustive") || sections.contains("walk") || sections.contains("four")
+            wanted("exhaustive") || !sections.isDisjoint(with: ["walk", "four", "proof", "small"])
             ? try exhaustive(catalog, root: root, c, naive: wanted("exhaustive"), proof: sections.contains("proof"), peak: peak, failed: &failed)
             : skipped
         let scalingResult = wanted("scaling") ? scaling(c) : skipped
