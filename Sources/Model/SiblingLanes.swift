@@ -144,7 +144,9 @@ extension WalkForward {
         }
         var probe = Lanes.zero
         let x0 = s.x.pointer
-        gatherLiveDims(cells, into: x0)
+        // The live dims of the stream entering layer 1 (of the final one without layers), from the table rows.
+        let level = Swift.min(1, layerCount)
+        gatherTableRows(cells, column: 0, width: s.liveCount.pointer[level], dims: s.live.pointer + level &* d, into: x0)
         if s.probing { for c in 0..<d { probe += x0[c] * 0 } }
         for l in 0..<layerCount {
             laneLayer(l, at: p, cells: cells, lanes: n, probe: &probe)
@@ -314,30 +316,19 @@ extension WalkForward {
         if s.probing { for i in 0..<d { probe += next[i] * 0 } }
     }
 
-    /// The live dims (`SiblingStore.live`) of the stream entering layer 1 from each lane's table row (its
-    /// layer-0 residual row), into `out[dim]`.
+    /// `out[0..<width]`, lane by lane: columns `column..<column + width` of each lane's table row; with `dims`,
+    /// only the columns `column + dims[e]` for `e < width`, into `out[dims[e]]`.
     @inline(__always)
-    private func gatherLiveDims(_ cells: UnsafePointer<Int>, into out: UnsafeMutablePointer<Lanes>) {
-        let flat = siblings.flatScores.pointer, d = model.dModel  // scratch here: the scores are not yet in use
-        let level = Swift.min(1, layerCount), live = siblings.live.pointer + level &* d, count = siblings.liveCount.pointer[level]
-        precondition(d * SiblingStore.lanes <= siblings.flatScores.count, "a table row wider than the lanes' scratch")
-        for lane in 0..<SiblingStore.lanes {
-            let row = tableRows + cells[lane] &* tableWidth
-            for e in 0..<count { flat[e &* SiblingStore.lanes &+ lane] = row[Int(live[e])] }
-        }
-        for e in 0..<count { out[Int(live[e])] = siblings.load(flat + e &* SiblingStore.lanes) }
-    }
-
-    /// `out[0..<width]`, lane by lane: columns `column..<column + width` of each lane's table row.
-    @inline(__always)
-    private func gatherTableRows(_ cells: UnsafePointer<Int>, column: Int, width: Int, into out: UnsafeMutablePointer<Lanes>) {
+    private func gatherTableRows(
+        _ cells: UnsafePointer<Int>, column: Int, width: Int, dims: UnsafePointer<Int32>? = nil, into out: UnsafeMutablePointer<Lanes>
+    ) {
         let flat = siblings.flatScores.pointer  // scratch here: the scores are not yet in use
         precondition(width * SiblingStore.lanes <= siblings.flatScores.count, "a table row wider than the lanes' scratch")
         for lane in 0..<SiblingStore.lanes {
             let row = tableRows + (cells[lane] &* tableWidth &+ column)
-            for i in 0..<width { flat[i &* SiblingStore.lanes &+ lane] = row[i] }
+            for e in 0..<width { flat[e &* SiblingStore.lanes &+ lane] = row[dims.map { Int($0[e]) } ?? e] }
         }
-        for i in 0..<width { out[i] = siblings.load(flat + i &* SiblingStore.lanes) }
+        for e in 0..<width { out[dims.map { Int($0[e]) } ?? e] = siblings.load(flat + e &* SiblingStore.lanes) }
     }
 
     /// `out = input @ w` in every lane, over w's non-zero weights in row order (exact for finite inputs: see

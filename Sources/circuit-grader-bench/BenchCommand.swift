@@ -525,9 +525,8 @@ package enum BenchCommand {
                 continue
             }
             next[next.count - 1] = child + 1
-            if child == 0 {
-                let computed = tokens.withUnsafeBufferPointer { $0.baseAddress.map { forward.pushSiblings($0, alphabet) } ?? false }
-                inLanes[inLanes.count - 1] = lanes && alphabet <= SiblingStore.lanes && computed
+            if lanes && child == 0 && alphabet <= SiblingStore.lanes {
+                inLanes[inLanes.count - 1] = tokens.withUnsafeBufferPointer { $0.baseAddress.map { forward.pushSiblings($0, alphabet) } ?? false }
             }
             if inLanes[inLanes.count - 1] {
                 forward.takeSibling(child, logits: true, keys: forward.count + 1 < maxLength)
