@@ -33,10 +33,15 @@ package struct PrefixWalk {
 
     /// When the children of a node are computed together in SIMD lanes (Model/SiblingLanes.swift).
     package let lanes: SiblingLanePolicy
+    /// The token relabellings that change no verdict (TokenSymmetry.swift): the walk then visits one sequence per
+    /// orbit. Nil when there are none, or when the walk was asked to visit every sequence.
+    package let symmetry: TokenSymmetry?
 
-    package init(_ verifier: ExhaustiveVerifier, lanes: SiblingLanePolicy = .auto) {
+    /// The walk of `verifier`'s domain; with `symmetric`, one sequence per orbit of its token symmetries.
+    package init(_ verifier: ExhaustiveVerifier, lanes: SiblingLanePolicy = .auto, symmetric: Bool = true) {
         self.verifier = verifier
         self.lanes = lanes
+        symmetry = symmetric ? TokenSymmetry(verifier) : nil
         let grading = ExhaustiveGrading(verifier)
         self.grading = grading
         let packed = PackedModel(verifier.model)
@@ -59,7 +64,16 @@ package struct PrefixWalk {
     package func run(workLimit: Double? = nil) -> ExhaustiveResult? { counting(workLimit: workLimit).result }
 
     /// `run(workLimit:)`, and the work the tasks it reports counted (WalkCost units; for the bench's calibration).
+    /// With a token symmetry, a counterexample is looked for again by the walk of every sequence, so that it is
+    /// the plain enumeration's (its sequence, counts and printed prediction); the work is then both walks'.
     package func counting(workLimit: Double? = nil) -> (result: ExhaustiveResult?, work: Double) {
+        let walked = countingOnce(workLimit: workLimit)
+        guard symmetry != nil, walked.result?.counterexample != nil else { return walked }
+        let plain = PrefixWalk(verifier, lanes: lanes, symmetric: false).counting(workLimit: workLimit)
+        return (plain.result, walked.work + plain.work)
+    }
+
+    private func countingOnce(workLimit: Double?) -> (result: ExhaustiveResult?, work: Double) {
         let plan = TaskPlan(alphabet: verifier.tokens.count, maxLength: verifier.maxLength)
         let outcomes = UnsafeSendableBox<ExhaustiveTally>(count: plan.count)
         let failed = FirstFailure()
@@ -90,7 +104,9 @@ package struct PrefixWalk {
         var walker = TaskWalker(self)
         let prefix = plan.prefix(of: task)
         // The task's own prefix: a node on it belongs to this task when the rest of the prefix is all first tokens.
+        // Under a symmetry, a prefix that is not first in its orbit leaves the task nothing to walk.
         for (depth, index) in prefix.enumerated() {
+            if walker.canonical?.allows(index) == false { return walker.result }
             let owned = prefix[(depth + 1)...].allSatisfy { $0 == 0 }
             if !walker.descend(index, visit: owned) {
                 failed.record(task)
@@ -125,12 +141,13 @@ package struct PrefixWalk {
                 continue
             }
             next[level] = child + 1
+            if walker.canonical?.allows(child) == false { continue }
             steps &+= 1
             if steps & ~4095 != 0 {
                 steps &= 4095
                 if walker.mustStop(task, failed, quota) { return walker.result }
             }
-            if !walker.descend(child, visit: true, siblings: true) {
+            if !walker.descend(child, visit: true, siblings: walker.allChildren) {
                 failed.record(task)
                 return walker.result
             }
@@ -183,6 +200,10 @@ private struct TaskWalker {
     let lanesAuto: Bool
     var depth = 0
     var tally = ExhaustiveTally()
+    /// Under a token symmetry, the prefixes first in their orbits (nil: every prefix is walked).
+    let canonical: CanonicalPrefixes?
+    /// The number of sequences the current node stands for: its orbit's size (1 without a symmetry).
+    var orbit = 1
 
     init(_ walk: PrefixWalk) {
         self.walk = walk
@@ -216,13 +237,20 @@ private struct TaskWalker {
         causal = walk.tables.model.causal
         passed = PassedPositions(limit: !causal && walk.tables.model.layers.count == 1 ? PassedPositions.defaultLimit : 0)
         for (i, row) in walk.grading.tokenRows.enumerated() { tokenRows[i] = row }
+        let longest = maxLength
+        canonical = walk.symmetry.map { CanonicalPrefixes($0, maxLength: longest) }
     }
+
+    /// Whether every child of the current node is walked (no symmetry, or only the identity leaves the node as
+    /// it is): only then are they worth computing together in lanes.
+    var allChildren: Bool { canonical?.fixesOnlyIdentity ?? true }
 
     /// Pushes token `index` and grades the new node when `visit`; returns false at a counterexample. With
     /// `siblings` (the walk takes the children of the node in order, from the first), the children may be computed
     /// together when the first is pushed (SiblingLanes.swift).
     @inline(__always)
     mutating func descend(_ index: Int, visit: Bool, siblings: Bool = false) -> Bool {
+        orbit = canonical?.push(index) ?? 1
         path[depth] = index
         depth += 1
         guard let id = labels?.push(index) else {
@@ -251,8 +279,8 @@ private struct TaskWalker {
         }
         guard visit else { return true }
         if domain {
-            tally.sequences += 1
-            tally.positions += inner[t] &+ lastGraded
+            tally.sequences &+= orbit
+            tally.positions &+= orbit &* (inner[t] &+ lastGraded)
         }
         guard graded else { return true }
         if passes(margin(at: t, label: id)) { return true }
@@ -270,15 +298,16 @@ private struct TaskWalker {
     mutating func leaves(_ alphabet: Int) -> Bool {
         // Lanes only when some leaf is graded: the others are not computed at all.
         var anyGraded = labels == nil
-        if let labels, lanesWanted() {
+        let lanes = allChildren
+        if let labels, lanes, lanesWanted() {
             for child in 0..<alphabet where !anyGraded {
                 let id = labels.push(child)
                 labels.pop()
                 anyGraded = id >= 0 && lastGraded[id] != 0
             }
         }
-        for child in 0..<alphabet {
-            if !descend(child, visit: true, siblings: anyGraded) { return false }
+        for child in 0..<alphabet where canonical?.allows(child) ?? true {
+            if !descend(child, visit: true, siblings: anyGraded && lanes) { return false }
             ascend()
         }
         return true
@@ -331,6 +360,7 @@ private struct TaskWalker {
         depth -= 1
         forward.truncate(to: offset + depth)
         labels?.pop()
+        canonical?.pop()
     }
 
     /// Without a causal mask, a prefix rule: every graded position of the node, when it is a sequence of the
@@ -339,13 +369,13 @@ private struct TaskWalker {
     /// (> 0, or the walk would have stopped): it is counted without computing the sequence.
     private mutating func gradeWholeSequence() -> Bool {
         guard depth >= minLength else { return true }
-        tally.sequences += 1
+        tally.sequences &+= orbit
         let sequenceClass = forward.sequenceClass(), labelCount = walk.expected.count
         var computed = false
         for t in 0..<depth {
             let id = labelIds[t]
             guard id >= 0, (t == depth - 1 ? lastGraded[id] : innerGraded[id]) != 0 else { continue }
-            tally.positions += 1
+            tally.positions &+= orbit
             let key = Int32(truncatingIfNeeded: forward.cell(at: t &+ offset) &* labelCount &+ id)
             if sequenceClass >= 0 && passed.contains(sequenceClass, key) {
                 forward.addWork(WalkCost.memoLookupWork)
@@ -369,11 +399,11 @@ private struct TaskWalker {
     private mutating func gradeEveryPosition() -> Bool {
         guard depth >= minLength else { return true }
         if !causal { forward.computeWithoutMask() }
-        tally.sequences += 1
+        tally.sequences &+= orbit
         let names = (0..<depth).map { walk.verifier.tokens[path[$0]] }
         for t in names.indices {
             guard let label = walk.verifier.rule.label(names, at: t), walk.grading.graded(t, count: depth, label: label) else { continue }
-            tally.positions += 1
+            tally.positions &+= orbit
             if passes(Margin.logitGap(forward.logits(at: t + offset), expected: walk.grading.outputIndex(label))) { continue }
             tally.counterexample = counterexample(t, label: label)
             return false
