@@ -9,6 +9,7 @@ import Exercises
 //   work = positions computed × work per position (Model/WalkCost.swift)
 //   positions: every prefix node of the walk under a causal mask (sum_{k=1}^{L} n^k, whatever minLength is:
 //     shorter prefixes are walked too); without a mask, every position of every node, each seeing them all.
+//     Under a token symmetry (TokenSymmetry.swift) the nodes are the prefixes first in their orbits.
 //   work per position: at most, every head output and projection computed (`estimatedSeconds`); at least,
 //     every one remembered by the walk's memos and no logits computed (under a mask a leaf that is not
 //     graded costs only its bookkeeping), or, for a one-layer model without a mask, every position counted
@@ -62,18 +63,22 @@ extension ExhaustiveVerifier {
         let n = Double((tokens ?? spec.vocab).count)
         let length = maxLength ?? spec.maxSequenceLength
         let offset = spec.bos == nil ? 0 : 1
-        var positions = 0.0, keys = 0.0, power = 1.0
+        // Under a token symmetry the walk visits one sequence per orbit (TokenSymmetry.swift).
+        let verifier = try? ExhaustiveVerifier(spec: spec, model: model, maxLength: length, limit: Int.max, tokens: tokens)
+        let visited = verifier.flatMap(TokenSymmetry.init)?.representatives(maxLength: length)
+        var positions = 0.0, keys = 0.0, power = 1.0, nodes = 1.0
         for k in 1...max(1, length) {
             power *= n
+            nodes = visited.map { $0[k - 1] } ?? power
             if model.causal {
-                positions += power  // the node of each length-k prefix: one position seeing offset + k keys
-                keys += power * Double(offset + k)
+                positions += nodes  // the node of each length-k prefix: one position seeing offset + k keys
+                keys += nodes * Double(offset + k)
             } else {
-                positions += power * Double(offset + k)
-                keys += power * Double((offset + k) * (offset + k))
+                positions += nodes * Double(offset + k)
+                keys += nodes * Double((offset + k) * (offset + k))
             }
         }
-        return (positions, keys, power)
+        return (positions, keys, nodes)
     }
 
     /// Multiply-adds of one position of the dense forward pass (what NumPy computes) when it sees `keys`

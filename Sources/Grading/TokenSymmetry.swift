@@ -53,6 +53,28 @@ package struct TokenSymmetry: Sendable {
         elements = group
     }
 
+    /// A group given by its elements, the identity first (tests).
+    package init(elements: [[Int]]) { self.elements = elements }
+
+    /// `counts[k - 1]`: how many sequences of k tokens, for k = 1...maxLength, are first in their orbit (the
+    /// nodes the walk visits at depth k). Counted by stabiliser: prefixes with the same stabiliser have the same
+    /// children, so the count runs over the few distinct stabilisers, not over the prefixes.
+    package func representatives(maxLength: Int) -> [Double] {
+        let n = elements.first?.count ?? 0
+        var level: [[Int]: Double] = [Array(elements.indices): 1], counts: [Double] = []
+        for _ in 0..<max(0, maxLength) {
+            var next: [[Int]: Double] = [:]
+            for (stabiliser, count) in level {
+                for a in 0..<n where stabiliser.allSatisfy({ elements[$0][a] >= a }) {
+                    next[stabiliser.filter { elements[$0][a] == a }, default: 0] += count
+                }
+            }
+            counts.append(next.values.reduce(0, +))
+            level = next
+        }
+        return counts
+    }
+
     /// Every product of `generators`, the identity first; nil past `maxOrder` elements.
     static func closure(of generators: [[Int]], n: Int) -> [[Int]]? {
         let identity = Array(0..<n)
