@@ -64,14 +64,21 @@ package struct PrefixWalk {
     package func run(workLimit: Double? = nil) -> ExhaustiveResult? { counting(workLimit: workLimit).result }
 
     /// `run(workLimit:)`, and the work the tasks it reports counted (WalkCost units; for the bench's calibration).
-    /// With a token symmetry, a counterexample is looked for again by the walk of every sequence, so that it is
-    /// the plain enumeration's (its sequence, counts and printed prediction); the work is then both walks'.
+    ///
+    /// With a token symmetry, a counterexample is looked for again by the walk of every sequence, so that its
+    /// counts are the plain enumeration's; the work is then both walks'. That walk has no work limit, so a
+    /// counterexample once found is never lost to the budget, and it stops at the same sequence: the first
+    /// failing sequence in enumeration order is the first of its orbit (its orbit's first member fails too, and
+    /// comes no later), so it is the one the walk under the symmetry found.
     package func counting(workLimit: Double? = nil) -> (result: ExhaustiveResult?, work: Double) {
         let walked = countingOnce(workLimit: workLimit)
         guard symmetry != nil, walked.result?.counterexample != nil else { return walked }
-        let plain = PrefixWalk(verifier, lanes: lanes, symmetric: false).counting(workLimit: workLimit)
+        let plain = PrefixWalk(verifier, lanes: lanes, symmetric: false).counting()
         return (plain.result, walked.work + plain.work)
     }
+
+    /// The walk under the symmetry alone, without its second walk (tests).
+    package func countingOnceForTests() -> (result: ExhaustiveResult?, work: Double) { countingOnce(workLimit: nil) }
 
     private func countingOnce(workLimit: Double?) -> (result: ExhaustiveResult?, work: Double) {
         let plan = TaskPlan(alphabet: verifier.tokens.count, maxLength: verifier.maxLength)

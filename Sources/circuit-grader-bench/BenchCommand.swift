@@ -47,6 +47,7 @@ package enum BenchCommand {
             ? try exhaustive(catalog, root: root, c, naive: wanted("exhaustive"), proof: sections.contains("proof"), peak: peak, failed: &failed)
             : skipped
         let scalingResult = wanted("scaling") ? scaling(c) : skipped
+        let symmetryResult = sections.contains("symmetry") ? try symmetry(catalog, root: root, c, failed: &failed) : skipped
         let checkResult = wanted("check") ? try check(subject, catalog: catalog, c, failed: &failed) : skipped
         let document = object([
             ("grader_version", .string(graderVersion)),
@@ -55,6 +56,7 @@ package enum BenchCommand {
             ("exhaustive", exhaustiveResult),
             ("check", checkResult),
             ("scaling", scalingResult),
+            ("symmetry", symmetryResult),
             ("machine_peak_multiply_adds_per_second", .number(peak)),
             ("peak_rss_bytes", .number(peakResidentBytes())),
         ])
@@ -69,7 +71,7 @@ package enum BenchCommand {
     // MARK: - What is measured
 
     /// An exercise, its reference solution's path and the model built from it.
-    private struct Subject {
+    struct Subject {
         var spec: ExerciseSpec
         var referencePath: String
         var model: Transformer
@@ -83,7 +85,7 @@ package enum BenchCommand {
         throw GraderError(file: catalog.root, "bench needs the exercise induction-k/learned or current-token/nopos with its reference solution")
     }
 
-    private static func reference(of id: String, _ catalog: ExerciseCatalog, root: String) throws -> Subject {
+    static func reference(of id: String, _ catalog: ExerciseCatalog, root: String) throws -> Subject {
         let spec = try catalog.spec(id)
         guard let reference = spec.reference else { throw GraderError(file: spec.file, "\(id) has no reference") }
         let path = reference.hasPrefix("/") ? reference : (root as NSString).appendingPathComponent(reference)
@@ -541,14 +543,14 @@ package enum BenchCommand {
     // MARK: - Helpers
 
     /// `--length N` (a walk's longest sequence, 1 to 15), or `fallback`.
-    private static func length(_ c: Context, default fallback: Int) throws -> Int {
+    static func length(_ c: Context, default fallback: Int) throws -> Int {
         guard let text = c.args.options["length"] else { return fallback }
         guard let n = Int(text), (1...15).contains(n) else { throw GraderError(file: "", "--length expects a whole number from 1 to 15, got '\(text)'") }
         return n
     }
 
     /// The shortest wall time of `runs` runs of `body`, in seconds.
-    private static func best(of runs: Int, _ body: () -> Void) -> Double {
+    static func best(of runs: Int, _ body: () -> Void) -> Double {
         var shortest = Double.infinity
         for _ in 0..<max(1, runs) {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -563,12 +565,12 @@ package enum BenchCommand {
         return sorted.isEmpty ? .nan : sorted[(sorted.count - 1) / 2]
     }
 
-    private static func object(_ members: [(String, JSONValue)]) -> JSONValue {
+    static func object(_ members: [(String, JSONValue)]) -> JSONValue {
         .object(JSONObject(members.map { ($0.0, $0.1, 0) }))
     }
 
-    private static func format(_ x: Double) -> String { String(format: "%.2f", x) }
+    static func format(_ x: Double) -> String { String(format: "%.2f", x) }
     private static func milliseconds(_ s: Double) -> String { String(format: "%.1f ms", s * 1000) }
-    private static func seconds(_ s: Double) -> String { String(format: "%.3f s", s) }
-    private static func rate(_ r: Double) -> String { String(format: "%.2f M", r / 1e6) }
+    static func seconds(_ s: Double) -> String { String(format: "%.3f s", s) }
+    static func rate(_ r: Double) -> String { String(format: "%.2f M", r / 1e6) }
 }

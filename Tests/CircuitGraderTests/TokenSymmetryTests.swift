@@ -268,7 +268,9 @@ struct TokenSymmetryTests {
                 let verifier = try ExhaustiveVerifier(spec: spec, model: model, maxLength: maxLength, minLength: minLength, positions: positions)
                 let walk = PrefixWalk(verifier)
                 let symmetric = walk.run(), plain = PrefixWalk(verifier, symmetric: false).run()
-                #expect(identical(symmetric, plain), "\(spec.id) min \(minLength) \(positions): \(String(describing: symmetric)) vs \(String(describing: plain))")
+                #expect(
+                    identical(symmetric, plain),
+                    "\(spec.id) min \(minLength) \(positions): \(String(describing: symmetric)) vs \(String(describing: plain))")
                 orders[spec.id] = walk.symmetry?.elements.count ?? 1
             }
         }
@@ -280,7 +282,9 @@ struct TokenSymmetryTests {
         #expect(orders["cycle/pos"] == 1)
     }
 
-    @Test("symmetric random models, every positional mode, mask on and off: the walk under symmetry equals plain enumeration", arguments: PositionalMode.allCases)
+    @Test(
+        "symmetric random models, every positional mode, mask on and off: the walk under symmetry equals plain enumeration",
+        arguments: PositionalMode.allCases)
     func symmetricModelsMatchPlainEnumeration(positional: PositionalMode) throws {
         let base = try repoCatalog().spec("current-token/pos")
         let tokens = base.vocab
@@ -325,5 +329,9 @@ struct TokenSymmetryTests {
         let result = try #require(walk.run())
         #expect(result.counterexample != nil)
         #expect(identical(result, PrefixWalk(verifier, symmetric: false).run()))
+        // Under a work limit the walk under the symmetry fits, the same counterexample, with the same counts.
+        let first = walk.countingOnceForTests()
+        #expect(first.result?.counterexample == result.counterexample)
+        #expect(identical(walk.run(workLimit: first.work), result))
     }
 }
