@@ -425,7 +425,7 @@ struct BuiltBinaryTests {
         #expect(section.out.isEmpty)
         #expect(
             section.err
-                == "error: bench has no section \"forwrd\"; use forward, exhaustive, walk, four, short, scaling, check, proof or small; see `circuit-grader-bench --help`\n"
+                == "error: bench has no section \"forwrd\"; use forward, exhaustive, walk, four, short, scaling, check, proof, small or symmetry; see `circuit-grader-bench --help`\n"
         )
         let option = try run(["--seed", "3"], executable: "circuit-grader-bench")
         #expect(option.status == 2)
