@@ -186,7 +186,7 @@ private func raisingNone(_ model: Transformer, _ spec: ExerciseSpec, by extra: D
 }
 
 /// `spec` with `rule` as its only rule.
-private func withRule(_ spec: ExerciseSpec, _ rule: PredictionRule) -> ExerciseSpec {
+func withRule(_ spec: ExerciseSpec, _ rule: PredictionRule) -> ExerciseSpec {
     var spec = spec
     let generator = SequenceGenerator(count: 1, length: 1...3, tokens: spec.vocab, variableTokens: spec.vocab, plants: [], distinct: [])
     spec.families = [

@@ -98,18 +98,6 @@ private func identical(_ a: ExhaustiveResult?, _ b: ExhaustiveResult?) -> Bool {
         && a?.counterexample?.margin.bitPattern == b?.counterexample?.margin.bitPattern
 }
 
-/// `spec` labelled by `rule` alone (one generated family over the whole vocabulary).
-private func labelled(_ spec: ExerciseSpec, by rule: PredictionRule) -> ExerciseSpec {
-    var spec = spec
-    let generator = SequenceGenerator(count: 1, length: 1...3, tokens: spec.vocab, variableTokens: spec.vocab, plants: [], distinct: [])
-    spec.families = [
-        ExerciseSpec.Family(
-            id: "rule", title: "rule", points: 1, visibility: .visible, passAccuracy: 1, minMargin: 0,
-            source: .generated(generator, LabelPlan(predict: rule, positions: .all, attention: [])))
-    ]
-    return spec
-}
-
 @Suite("Token symmetry")
 struct TokenSymmetryTests {
     // MARK: the model's half
@@ -295,7 +283,7 @@ struct TokenSymmetryTests {
         ]
         var used = 0
         for rule in rules {
-            let spec = labelled(base, by: rule)
+            let spec = withRule(base, rule)
             #expect(spec.outputs == tokens + [PredictionRule.none], "the model's columns are the tokens, then none")
             for causal in [true, false] {
                 for seed in UInt64(1)...2 {
