@@ -36,12 +36,20 @@ package struct PrefixWalk {
     /// The token relabellings that change no verdict (TokenSymmetry.swift): the walk then visits one sequence per
     /// orbit. Nil when there are none, or when the walk was asked to visit every sequence.
     package let symmetry: TokenSymmetry?
+    /// A replay (see `counting`): the counterexample already found, and the token indices of its failing node.
+    /// The walk then computes nothing, only counts, up to that node.
+    let replay: (counterexample: ExhaustiveCounterexample, node: [Int])?
 
     /// The walk of `verifier`'s domain; with `symmetric`, one sequence per orbit of its token symmetries.
     package init(_ verifier: ExhaustiveVerifier, lanes: SiblingLanePolicy = .auto, symmetric: Bool = true) {
+        self.init(verifier, lanes: lanes, symmetric: symmetric, replaying: nil)
+    }
+
+    private init(_ verifier: ExhaustiveVerifier, lanes: SiblingLanePolicy, symmetric: Bool, replaying: ExhaustiveCounterexample?) {
         self.verifier = verifier
         self.lanes = lanes
         symmetry = symmetric ? TokenSymmetry(verifier) : nil
+        replay = replaying.map { c in (c, c.sequence[...c.position].compactMap { verifier.tokens.firstIndex(of: $0) }) }
         let grading = ExhaustiveGrading(verifier)
         self.grading = grading
         let packed = PackedModel(verifier.model)
@@ -65,15 +73,18 @@ package struct PrefixWalk {
 
     /// `run(workLimit:)`, and the work the tasks it reports counted (WalkCost units; for the bench's calibration).
     ///
-    /// With a token symmetry, a counterexample is looked for again by the walk of every sequence, so that its
-    /// counts are the plain enumeration's; the work is then both walks'. That walk has no work limit, so a
-    /// counterexample once found is never lost to the budget, and it stops at the same sequence: the first
-    /// failing sequence in enumeration order is the first of its orbit (its orbit's first member fails too, and
-    /// comes no later), so it is the one the walk under the symmetry found.
+    /// With a token symmetry, a counterexample is the plain enumeration's too: the first failing sequence in
+    /// enumeration order is the first of its orbit (its orbit's first member fails too, and comes no later), so
+    /// it is the one the walk under the symmetry found. Only its counts (the sequences and positions before it)
+    /// are the plain walk's to give: a replay walks every sequence up to it, with labels only and no forward pass,
+    /// and without a work limit, so that a counterexample once found is never lost to the budget. (A rule that
+    /// reads ahead, or a model without a mask, is walked again whole instead: those grade whole sequences.) The
+    /// work is then both walks'.
     package func counting(workLimit: Double? = nil) -> (result: ExhaustiveResult?, work: Double) {
         let walked = countingOnce(workLimit: workLimit)
-        guard symmetry != nil, walked.result?.counterexample != nil else { return walked }
-        let plain = PrefixWalk(verifier, lanes: lanes, symmetric: false).counting()
+        guard symmetry != nil, let found = walked.result?.counterexample else { return walked }
+        let replayable = verifier.rule.readsOnlyPrefix && verifier.model.causal
+        let plain = PrefixWalk(verifier, lanes: lanes, symmetric: false, replaying: replayable ? found : nil).counting()
         return (plain.result, walked.work + plain.work)
     }
 
@@ -199,6 +210,8 @@ private struct TaskWalker {
     let buffers: ScratchBuffer<Int>
     /// `W_E` row of each enumerated token.
     let tokenRows: UnsafeMutablePointer<Int>
+    /// A replay's failing node (PrefixWalk.replay): nothing is computed, and the walk stops there.
+    let replayNode: [Int]?
     /// siblingsReady[t]: whether the children at depth t + 1 of the current node are computed in lanes.
     let siblingsReady: UnsafeMutablePointer<Int>
     let alphabet: Int
@@ -246,6 +259,7 @@ private struct TaskWalker {
         for (i, row) in walk.grading.tokenRows.enumerated() { tokenRows[i] = row }
         let longest = maxLength
         canonical = walk.symmetry.map { CanonicalPrefixes($0, maxLength: longest) }
+        replayNode = walk.replay?.node
     }
 
     /// Whether every child of the current node is walked (no symmetry, or only the identity leaves the node as
@@ -275,9 +289,12 @@ private struct TaskWalker {
         let domain = d >= minLength
         let lastGraded = id >= 0 ? self.lastGraded[id] : 0
         let graded = visit && (domain ? lastGraded != 0 : innerGraded != 0)
-        if siblings && index == 0 { siblingsReady[t] = lanesWanted() && forward.pushSiblings(tokenRows, alphabet) ? 1 : 0 }
+        let replaying = replayNode != nil
+        if siblings && index == 0 && !replaying { siblingsReady[t] = lanesWanted() && forward.pushSiblings(tokenRows, alphabet) ? 1 : 0 }
         // Only a graded position's logits are read; a leaf that is not graded is read by nothing.
-        if !graded && d == maxLength {
+        if replaying {
+            // A replay computes nothing.
+        } else if !graded && d == maxLength {
             forward.skip()
         } else if siblings && siblingsReady[t] != 0 {
             forward.takeSibling(index, logits: graded, keys: d < maxLength)
@@ -290,12 +307,16 @@ private struct TaskWalker {
             tally.positions &+= orbit &* (inner[t] &+ lastGraded)
         }
         guard graded else { return true }
-        if passes(margin(at: t, label: id)) { return true }
+        if let replayNode {
+            if !isNode(replayNode) { return true }
+        } else if passes(margin(at: t, label: id)) {
+            return true
+        }
         if !domain {
             tally.sequences += 1
             tally.positions += inner[t] + 1
         }
-        tally.counterexample = counterexample(t, label: labels?.labels[id] ?? PredictionRule.none)
+        tally.counterexample = walk.replay?.counterexample ?? counterexample(t, label: labels?.labels[id] ?? PredictionRule.none)
         return false
     }
 
@@ -326,6 +347,11 @@ private struct TaskWalker {
     mutating func lanesWanted() -> Bool {
         if lanesAuto && !lanesOn { lanesOn = forward.memosOff }
         return lanesOn
+    }
+
+    /// Whether the current node is `node` (token indices).
+    private func isNode(_ node: [Int]) -> Bool {
+        depth == node.count && (0..<depth).allSatisfy { path[$0] == node[$0] }
     }
 
     /// The tally, with the work counted.
@@ -365,7 +391,7 @@ private struct TaskWalker {
     @inline(__always)
     mutating func ascend() {
         depth -= 1
-        forward.truncate(to: offset + depth)
+        if replayNode == nil { forward.truncate(to: offset + depth) }
         labels?.pop()
         canonical?.pop()
     }

@@ -317,6 +317,21 @@ struct TokenSymmetryTests {
         let result = try #require(walk.run())
         #expect(result.counterexample != nil)
         #expect(identical(result, PrefixWalk(verifier, symmetric: false).run()))
+        // A counterexample late in enumeration order: none's logit pushed down at slot 2 (the second token), so
+        // A A passes and A B (after the whole A A subtree) fails. Its counts come from a replay that computes
+        // nothing, so the walk does a small part of the plain walk's work.
+        let dim = try #require(spec.layout.index(of: "pos:2")), none = try #require(spec.outputs.firstIndex(of: PredictionRule.none))
+        var wU = model.wU.nested
+        wU[dim][none] = -50
+        let late = Transformer(
+            wE: model.wE, wPos: model.wPos, wU: Matrix(wU), bU: model.bU, layers: model.layers, positional: model.positional,
+            causal: model.causal, attentionScale: model.attentionScale)
+        let lateVerifier = try ExhaustiveVerifier(spec: spec, model: late, maxLength: 7)
+        let symmetric = PrefixWalk(lateVerifier).counting(), plain = PrefixWalk(lateVerifier, symmetric: false).counting()
+        #expect(PrefixWalk(lateVerifier).symmetry?.elements.count == 720)
+        #expect(symmetric.result?.counterexample?.sequence == ["A", "B"])
+        #expect(identical(symmetric.result, plain.result))
+        #expect(symmetric.work * 10 < plain.work, "\(symmetric.work) against \(plain.work)")
         // Under a work limit the walk under the symmetry fits, the same counterexample, with the same counts.
         let first = walk.countingOnceForTests()
         #expect(first.result?.counterexample == result.counterexample)
