@@ -215,6 +215,21 @@ public struct ExhaustiveResult: Equatable, Sendable {
     }
 }
 
+extension ExhaustiveResult {
+    /// Whether `other` is the same result with the same margins bit for bit (`==` compares margins as numbers:
+    /// NaN is not equal to itself, and -0 equals +0).
+    package func isIdentical(to other: ExhaustiveResult) -> Bool {
+        var x = self, y = other
+        let marginsAgree =
+            x.worstMargin?.bitPattern == y.worstMargin?.bitPattern && x.counterexample?.margin.bitPattern == y.counterexample?.margin.bitPattern
+        x.worstMargin = nil
+        y.worstMargin = nil
+        x.counterexample?.margin = 0
+        y.counterexample?.margin = 0
+        return marginsAgree && x == y
+    }
+}
+
 /// A sequence on which the model's prediction is wrong (margin ≤ 0).
 public struct ExhaustiveCounterexample: Equatable, Sendable {
     /// Student tokens (BOS excluded).

@@ -106,7 +106,9 @@ extension Transformer {
         for (l, layer) in layers.enumerated() {
             var writes = written
             for (h, head) in layer.heads.enumerated() {
-                var queries: [(slot: Int, dims: [Bool])] = [], keys: [(slot: Int, dims: [Bool])] = []
+                // Each distinct q support with the latest slot it occurs at, each k support with the earliest: a
+                // (q, k) pair of supports meets in some score exactly when the key can be visible to the query.
+                var queries: [[Bool]: Int] = [:], keys: [[Bool]: Int] = [:]
                 var z = [Bool](repeating: false, count: head.wV.columns)
                 for start in starts {
                     let stream = zip(start.dims, written).map { $0 || $1 }
@@ -116,14 +118,13 @@ extension Transformer {
                         let k = Self.products(qkInput, head.wK, head.bK, order: r.dims),
                         let v = Self.products(stream, head.wV, head.bV, order: r.dims)
                     else { return false }
-                    queries.append((start.slot, q))
-                    keys.append((start.slot, k))
+                    queries[q] = max(queries[q] ?? start.slot, start.slot)
+                    keys[k] = min(keys[k] ?? start.slot, start.slot)
                     z = zip(z, v).map { $0 || $1 }
                 }
-                for query in queries {
-                    for key in keys where !causal || key.slot <= query.slot {
-                        let terms = (0..<head.dHead).filter { query.dims[$0] && key.dims[$0] }
-                        guard Self.keepsBits(terms, r.queryKey[l][h]) else { return false }
+                for (q, latest) in queries {
+                    for (k, earliest) in keys where !causal || earliest <= latest {
+                        guard Self.sum(over: head.dHead, order: r.queryKey[l][h], where: { q[$0] && k[$0] }).keepsBits else { return false }
                     }
                 }
                 guard let out = Self.products(z, head.wO, nil, order: r.value[l][h]) else { return false }
@@ -143,17 +144,25 @@ extension Transformer {
     private static func products(_ input: [Bool], _ w: Matrix, _ b: [Double]?, order: [Int]) -> [Bool]? {
         var out = [Bool](repeating: false, count: w.columns)
         for c in 0..<w.columns {
-            let terms = (0..<w.rows).filter { input[$0] && w[$0, c] != 0 }
-            guard keepsBits(terms, order) else { return nil }
-            out[c] = !terms.isEmpty || (b?[c] ?? 0) != 0
+            let sum = sum(over: w.rows, order: order, where: { input[$0] && w[$0, c] != 0 })
+            guard sum.keepsBits else { return nil }
+            out[c] = sum.terms > 0 || (b?[c] ?? 0) != 0
         }
         return out
     }
 
-    /// Whether a sum of the terms at ascending indices `terms` gives the same bits in the order `order` puts
-    /// them in: at most two (they commute), or `order` keeps them in order.
-    static func keepsBits(_ terms: [Int], _ order: [Int]) -> Bool {
-        terms.count <= 2 || zip(terms, terms.dropFirst()).allSatisfy { order[$0] < order[$1] }
+    /// A sum over the indices `i < n` where `isTerm(i)` (the terms that can be nonzero), added in index order:
+    /// how many terms it has, and whether it gives the same bits in the order `order` puts them in (at most two
+    /// terms, which commute, or `order` keeps them in order). Counted in one pass, without a list: the check
+    /// runs it for every sum of every (query, key) pair.
+    static func sum(over n: Int, order: [Int], where isTerm: (Int) -> Bool) -> (terms: Int, keepsBits: Bool) {
+        var terms = 0, ordered = true, last = Int.min
+        for i in 0..<n where isTerm(i) {
+            if order[i] <= last { ordered = false }
+            last = order[i]
+            terms += 1
+        }
+        return (terms, terms <= 2 || ordered)
     }
 }
 
@@ -227,6 +236,14 @@ private struct RelabellingSearch {
         return StreamRelabelling(dims: maps[0], queryKey: queryKey, value: value)
     }
 
+    /// `own` (the candidates of one index space) without the targets `a2` of an index `a` for which some index
+    /// `b` of the other space has no candidate `b2` with `value(a2, b2) == value(a, b)`.
+    private static func consistent(_ own: [[Int]], with other: [[Int]], value: (Int, Int) -> Double) -> [[Int]] {
+        own.indices.map { a in
+            own[a].filter { a2 in other.indices.allSatisfy { b in other[b].contains { value(a2, $0) == value(a, b) } } }
+        }
+    }
+
     /// Drops candidates until every one left is consistent with every relation and a taken target is nobody
     /// else's; false when an index has none left.
     private mutating func narrow() -> Bool {
@@ -235,20 +252,12 @@ private struct RelabellingSearch {
             changed = false
             for relation in relations {
                 let m = relation.matrix
-                for a in 0..<m.rows {
-                    let kept = candidates[relation.rows][a].filter { a2 in
-                        (0..<m.columns).allSatisfy { b in candidates[relation.columns][b].contains { m[a2, $0] == m[a, b] } }
-                    }
-                    if kept.count != candidates[relation.rows][a].count { changed = true }
-                    candidates[relation.rows][a] = kept
-                }
-                for b in 0..<m.columns {
-                    let kept = candidates[relation.columns][b].filter { b2 in
-                        (0..<m.rows).allSatisfy { a in candidates[relation.rows][a].contains { m[$0, b2] == m[a, b] } }
-                    }
-                    if kept.count != candidates[relation.columns][b].count { changed = true }
-                    candidates[relation.columns][b] = kept
-                }
+                let rows = candidates[relation.rows], columns = candidates[relation.columns]
+                let narrowedRows = Self.consistent(rows, with: columns) { m[$0, $1] }
+                let narrowedColumns = Self.consistent(columns, with: narrowedRows) { m[$1, $0] }
+                if narrowedRows != rows || narrowedColumns != columns { changed = true }
+                candidates[relation.rows] = narrowedRows
+                candidates[relation.columns] = narrowedColumns
             }
             for space in candidates.indices {
                 for i in candidates[space].indices where candidates[space][i].count == 1 {

@@ -340,7 +340,7 @@ package enum BenchCommand {
             for _ in 0..<max(3, frame.runs) { symmetricTime = min(symmetricTime, best(of: 1) { symmetric = symmetricWalk.run() }) }
             if let group = symmetricWalk.symmetry {
                 let walked = group.representatives(maxLength: frame.maxLength).reduce(0, +)
-                let agree = symmetric == result && symmetric?.worstMargin?.bitPattern == result.worstMargin?.bitPattern
+                let agree = symmetric?.isIdentical(to: result) ?? false
                 if !agree { failed = true }
                 c.output.out(
                     "  under its \(group.elements.count) token relabellings: \(Int(walked)) nodes walked in \(seconds(symmetricTime)) "

@@ -27,9 +27,7 @@ extension BenchCommand {
             var reduced: ExhaustiveResult?, plain: ExhaustiveResult?
             let reducedTime = best(of: 1) { reduced = walk.run() }
             let plainTime = best(of: 1) { plain = PrefixWalk(verifier, symmetric: false).run() }
-            let agree =
-                reduced == plain && reduced?.worstMargin?.bitPattern == plain?.worstMargin?.bitPattern
-                && reduced?.counterexample?.margin.bitPattern == plain?.counterexample?.margin.bitPattern
+            let agree = reduced.map { r in plain.map(r.isIdentical) ?? false } ?? false
             if !agree { failed = true }
             c.output.out(
                 "symmetry: \(id), lengths 1-\(longest), \(symmetry.elements.count) relabellings: \(Int(visited)) of \(verifier.sequenceCount) "

@@ -234,17 +234,7 @@ private func plainEnumeration(_ v: ExhaustiveVerifier, logits known: [[String]: 
 }
 
 /// Results equal, margins bit for bit (NaN included).
-private func same(_ a: ExhaustiveResult, _ b: ExhaustiveResult) -> Bool {
-    var x = a, y = b
-    let marginsAgree =
-        x.worstMargin?.bitPattern == y.worstMargin?.bitPattern
-        && x.counterexample?.margin.bitPattern == y.counterexample?.margin.bitPattern
-    x.worstMargin = nil
-    y.worstMargin = nil
-    x.counterexample?.margin = 0
-    y.counterexample?.margin = 0
-    return marginsAgree && x == y
-}
+private func same(_ a: ExhaustiveResult, _ b: ExhaustiveResult) -> Bool { a.isIdentical(to: b) }
 
 private let positionChoices: [Set<GradedPositions>] = [[.all], [.last], [.fired], [.last, .fired], []]
 
