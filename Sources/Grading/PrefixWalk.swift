@@ -64,8 +64,7 @@ package struct PrefixWalk {
     }
 
     /// The walk's result; with a `workLimit` (WalkCost units), nil when the walk needs more: when a task before
-    /// the first counterexample spends more than twice its share (`2 * workLimit / tasks`, so that uneven
-    /// subtrees can still fit, while a hopeless walk stops early), or when no task found a counterexample and
+    /// the first counterexample spends more than twice its share of it (TaskPlan.quota), or when no task found a counterexample and
     /// all of them together spent more than `workLimit`. The tasks do not depend on the machine and each counts
     /// its own work, so the same inputs give the same answer everywhere; a counterexample found within the
     /// shares is always reported.
@@ -92,12 +91,11 @@ package struct PrefixWalk {
     package func countingOnceForTests() -> (result: ExhaustiveResult?, work: Double) { countingOnce(workLimit: nil) }
 
     private func countingOnce(workLimit: Double?) -> (result: ExhaustiveResult?, work: Double) {
-        let plan = TaskPlan(alphabet: verifier.tokens.count, maxLength: verifier.maxLength)
+        let plan = TaskPlan(alphabet: verifier.tokens.count, maxLength: verifier.maxLength, symmetry: symmetry)
         let outcomes = UnsafeSendableBox<ExhaustiveTally>(count: plan.count)
         let failed = FirstFailure()
-        let quota = workLimit.map { 2 * $0 / Double(plan.count) } ?? .infinity
         DispatchQueue.concurrentPerform(iterations: plan.count) { task in
-            outcomes.set(task, walk(task: task, plan: plan, failed: failed, quota: quota))
+            outcomes.set(task, walk(task: task, plan: plan, failed: failed, quota: plan.quota(of: task, workLimit: workLimit)))
         }
         // The tasks' tallies in enumeration order, up to and including the first with a counterexample.
         var total = ExhaustiveTally()
@@ -454,28 +452,60 @@ private struct TaskWalker {
     }
 }
 
-/// The split of the tree into tasks: task `i` owns the subtree of the `depth`-token prefix number `i`
-/// (in enumeration order), and the shorter prefixes on its path that end in first tokens only.
+/// The split of the tree into tasks: task `i` owns the subtree of prefix number `i` (all of one length, in
+/// enumeration order), and the shorter prefixes on its path that end in first tokens only.
+///
+/// A fixed number of at least 16 tasks, not one per core: the work limit's shares (`run(workLimit:)`) must not
+/// depend on the machine. Without a symmetry the prefixes are every sequence of the shortest length that gives
+/// enough of them, and their subtrees are all alike. Under a token symmetry only the prefixes first in their
+/// orbits hold any work, and a prefix with a small stabiliser holds far more than one with a large stabiliser
+/// (under induction's 720 relabellings, of the 36 two-token prefixes only A A and A B are first in their orbits,
+/// and A B holds five sixths of the walk), so the prefixes are the first ones of the shortest length that gives
+/// at least 16, and each task's share is its subtree's part of the walk's nodes.
 package struct TaskPlan {
-    package let alphabet: Int
-    package let depth: Int
-    package let count: Int
+    /// Token indices of each task's prefix.
+    package let prefixes: [[Int]]
+    /// Each task's part of the walk (they add up to 1); nil when every task has the same part.
+    package let shares: [Double]?
+    package var count: Int { prefixes.count }
 
-    package init(alphabet: Int, maxLength: Int) {
-        // A fixed number, not one per core: the work limit's shares (`run(workLimit:)`) must not depend on the machine.
-        let wanted = 16
+    package static let wanted = 16
+
+    package init(alphabet: Int, maxLength: Int, symmetry: TokenSymmetry? = nil) {
         var depth = 1, count = alphabet
-        while depth < maxLength && count < wanted && alphabet > 1 {
-            depth += 1
-            count *= alphabet
+        guard let symmetry else {
+            while depth < maxLength && count < Self.wanted && alphabet > 1 {
+                depth += 1
+                count *= alphabet
+            }
+            prefixes = (0..<count).map { i in Self.digits(of: i, alphabet: alphabet, depth: depth) }
+            shares = nil
+            return
         }
-        self.alphabet = alphabet
-        self.depth = depth
-        self.count = count
+        var first = symmetry.firstPrefixes(length: depth)
+        while depth < maxLength && first.count < Self.wanted {
+            depth += 1
+            first = symmetry.firstPrefixes(length: depth)
+        }
+        prefixes = first.map(\.prefix)
+        // The nodes of each task's subtree, itself included (its shorter prefixes are a few nodes at most).
+        let sizes = first.map { 1 + symmetry.representatives(maxLength: maxLength - depth, below: $0.stabiliser).reduce(0, +) }
+        let total = sizes.reduce(0, +)
+        shares = sizes.map { $0 / total }
     }
 
     /// Token indices of task `i`'s prefix.
-    package func prefix(of i: Int) -> [Int] {
+    package func prefix(of i: Int) -> [Int] { prefixes[i] }
+
+    /// Task `i`'s quota of a work limit: twice its share, so that uneven subtrees can still fit while a hopeless
+    /// walk stops early.
+    package func quota(of i: Int, workLimit: Double?) -> Double {
+        guard let workLimit else { return .infinity }
+        return shares.map { 2 * workLimit * $0[i] } ?? 2 * workLimit / Double(count)
+    }
+
+    /// `i` as `depth` digits in base `alphabet`, the most significant first.
+    private static func digits(of i: Int, alphabet: Int, depth: Int) -> [Int] {
         var digits = [Int](repeating: 0, count: depth)
         var rest = i
         for d in stride(from: depth - 1, through: 0, by: -1) {

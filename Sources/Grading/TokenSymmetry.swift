@@ -58,10 +58,12 @@ package struct TokenSymmetry: Sendable {
 
     /// `counts[k - 1]`: how many sequences of k tokens, for k = 1...maxLength, are first in their orbit (the
     /// nodes the walk visits at depth k). Counted by stabiliser: prefixes with the same stabiliser have the same
-    /// children, so the count runs over the few distinct stabilisers, not over the prefixes.
-    package func representatives(maxLength: Int) -> [Double] {
+    /// children, so the count runs over the few distinct stabilisers, not over the prefixes. With `stabiliser`
+    /// (the indices of the elements that fix some prefix first in its orbit), the same for the continuations of
+    /// that prefix: `counts[k - 1]` of them are k tokens longer.
+    package func representatives(maxLength: Int, below stabiliser: [Int]? = nil) -> [Double] {
         let n = elements.first?.count ?? 0
-        var level: [[Int]: Double] = [Array(elements.indices): 1], counts: [Double] = []
+        var level: [[Int]: Double] = [stabiliser ?? Array(elements.indices): 1], counts: [Double] = []
         for _ in 0..<max(0, maxLength) {
             var next: [[Int]: Double] = [:]
             for (stabiliser, count) in level {
@@ -73,6 +75,21 @@ package struct TokenSymmetry: Sendable {
             level = next
         }
         return counts
+    }
+
+    /// Every prefix of `length` tokens that is first in its orbit, in enumeration order, with its stabiliser
+    /// (the indices of the elements that leave it as it is).
+    package func firstPrefixes(length: Int) -> [(prefix: [Int], stabiliser: [Int])] {
+        let n = elements.first?.count ?? 0
+        var level: [(prefix: [Int], stabiliser: [Int])] = [([], Array(elements.indices))]
+        for _ in 0..<max(0, length) {
+            level = level.flatMap { node in
+                (0..<n).filter { a in node.stabiliser.allSatisfy { elements[$0][a] >= a } }.map { a in
+                    (node.prefix + [a], node.stabiliser.filter { elements[$0][a] == a })
+                }
+            }
+        }
+        return level
     }
 
     /// Every product of `generators`, the identity first; nil past `maxOrder` elements.

@@ -245,6 +245,42 @@ struct TokenSymmetryTests {
         }
     }
 
+    @Test("the tasks under a symmetry: the prefixes first in their orbits, of the shortest length that gives 16, each with its subtree's share")
+    func tasksUnderASymmetrySplitTheWalkEvenly() throws {
+        // Without a symmetry: every prefix of the shortest length that gives 16, equal shares (4 tokens: all 16 of length 2).
+        let plain = TaskPlan(alphabet: 4, maxLength: 7)
+        #expect(plain.prefixes == (0..<16).map { [$0 / 4, $0 % 4] })
+        #expect(plain.shares == nil && plain.quota(of: 3, workLimit: 32) == 4 && plain.quota(of: 3, workLimit: nil) == .infinity)
+        // All of S4, against a brute-force search of the sequences first in their orbits.
+        let s4 = try #require(TokenSymmetry.closure(of: [[1, 0, 2, 3], [1, 2, 3, 0]], n: 4))
+        #expect(s4.count == 24)
+        let first = preorder(alphabet: 4, maxLength: 7).filter { s in s4.allSatisfy { g in !s.map { g[$0] }.lexicographicallyPrecedes(s) } }
+        let plan = TaskPlan(alphabet: 4, maxLength: 7, symmetry: TokenSymmetry(elements: s4))
+        let depth = try #require(plan.prefixes.first?.count)
+        #expect(first.filter { $0.count == depth - 1 }.count < TaskPlan.wanted)
+        #expect(plan.prefixes == first.filter { $0.count == depth }, "in enumeration order")
+        #expect(plan.count >= TaskPlan.wanted)
+        let sizes = plan.prefixes.map { p in Double(first.filter { $0.count >= p.count && Array($0.prefix(p.count)) == p }.count) }
+        let shares = try #require(plan.shares)
+        let total = sizes.reduce(0, +)
+        for (share, size) in zip(shares, sizes) { #expect(abs(share - size / total) < 1e-12, "\(share) vs \(size / total)") }
+        // Induction's 720 relabellings over 6 tokens, 11 slots: two of the 36 two-token prefixes are first in their
+        // orbits, and A B alone held five sixths of the walk; now no task holds a tenth.
+        let s6 = try #require(TokenSymmetry.closure(of: [[1, 0, 2, 3, 4, 5], [1, 2, 3, 4, 5, 0]], n: 6))
+        let induction = TaskPlan(alphabet: 6, maxLength: 11, symmetry: TokenSymmetry(elements: s6))
+        #expect(induction.count >= TaskPlan.wanted)
+        #expect((induction.shares?.max() ?? 1) < 0.1, "\(induction.shares ?? [])")
+        // So a walk under the symmetry fits a work limit a little above its own work. (Split into the 36 two-token
+        // prefixes with equal shares, the task of A B, with most of the walk, ran out at 2/36 of the limit.)
+        let (_, spec, model) = try loadModel(repoPath("submissions/reference/induction-pos.json"))
+        let walk = PrefixWalk(try ExhaustiveVerifier(spec: spec, model: model, maxLength: 9, limit: Int.max))
+        #expect(walk.symmetry?.elements.count == 720)
+        let (result, work) = walk.counting()
+        #expect(result?.verified == true)
+        #expect(identical(walk.run(workLimit: 1.1 * work), result))
+        #expect(walk.run(workLimit: 0.999 * work) == nil)
+    }
+
     @Test("every bundled reference: the walk under its token symmetry equals the walk of every sequence, bit for bit")
     func referencesUnderSymmetryEqualThePlainWalk() throws {
         var orders: [String: Int] = [:]
