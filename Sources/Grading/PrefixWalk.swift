@@ -118,7 +118,7 @@ package struct PrefixWalk {
     /// early (the partial tally is then discarded) once an earlier task has failed.
     private func walk(task: Int, plan: TaskPlan, failed: FirstFailure, quota: Double) -> ExhaustiveTally {
         var walker = TaskWalker(self)
-        let prefix = plan.prefix(of: task)
+        let prefix = plan.prefixes[task]
         // The task's own prefix: a node on it belongs to this task when the rest of the prefix is all first tokens.
         // Under a symmetry, a prefix that is not first in its orbit leaves the task nothing to walk.
         for (depth, index) in prefix.enumerated() {
@@ -472,8 +472,9 @@ package struct TaskPlan {
     package static let wanted = 16
 
     package init(alphabet: Int, maxLength: Int, symmetry: TokenSymmetry? = nil) {
-        var depth = 1, count = alphabet
+        var depth = 1
         guard let symmetry else {
+            var count = alphabet
             while depth < maxLength && count < Self.wanted && alphabet > 1 {
                 depth += 1
                 count *= alphabet
@@ -482,10 +483,10 @@ package struct TaskPlan {
             shares = nil
             return
         }
-        var first = symmetry.firstPrefixes(length: depth)
+        var first = symmetry.longer([symmetry.emptyPrefix])
         while depth < maxLength && first.count < Self.wanted {
             depth += 1
-            first = symmetry.firstPrefixes(length: depth)
+            first = symmetry.longer(first)
         }
         prefixes = first.map(\.prefix)
         // The nodes of each task's subtree, itself included (its shorter prefixes are a few nodes at most).
@@ -493,9 +494,6 @@ package struct TaskPlan {
         let total = sizes.reduce(0, +)
         shares = sizes.map { $0 / total }
     }
-
-    /// Token indices of task `i`'s prefix.
-    package func prefix(of i: Int) -> [Int] { prefixes[i] }
 
     /// Task `i`'s quota of a work limit: twice its share, so that uneven subtrees can still fit while a hopeless
     /// walk stops early.

@@ -56,20 +56,32 @@ package struct TokenSymmetry: Sendable {
     /// A group given by its elements, the identity first (tests).
     package init(elements: [[Int]]) { self.elements = elements }
 
+    /// A prefix first in its orbit, with its stabiliser: the indices of the elements that leave it as it is.
+    package typealias FirstPrefix = (prefix: [Int], stabiliser: [Int])
+
+    /// The empty prefix, which every element leaves as it is.
+    package var emptyPrefix: FirstPrefix { ([], Array(elements.indices)) }
+
+    /// The tokens that extend a prefix first in its orbit, whose stabiliser is `stabiliser`, to one that is first
+    /// in its own (no element of the stabiliser sends the token below itself), each with the longer prefix's
+    /// stabiliser, in token order.
+    private func children(_ stabiliser: [Int]) -> [(token: Int, stabiliser: [Int])] {
+        (0..<(elements.first?.count ?? 0)).filter { a in stabiliser.allSatisfy { elements[$0][a] >= a } }.map { a in
+            (a, stabiliser.filter { elements[$0][a] == a })
+        }
+    }
+
     /// `counts[k - 1]`: how many sequences of k tokens, for k = 1...maxLength, are first in their orbit (the
     /// nodes the walk visits at depth k). Counted by stabiliser: prefixes with the same stabiliser have the same
     /// children, so the count runs over the few distinct stabilisers, not over the prefixes. With `stabiliser`
     /// (the indices of the elements that fix some prefix first in its orbit), the same for the continuations of
     /// that prefix: `counts[k - 1]` of them are k tokens longer.
     package func representatives(maxLength: Int, below stabiliser: [Int]? = nil) -> [Double] {
-        let n = elements.first?.count ?? 0
-        var level: [[Int]: Double] = [stabiliser ?? Array(elements.indices): 1], counts: [Double] = []
+        var level: [[Int]: Double] = [stabiliser ?? emptyPrefix.stabiliser: 1], counts: [Double] = []
         for _ in 0..<max(0, maxLength) {
             var next: [[Int]: Double] = [:]
             for (stabiliser, count) in level {
-                for a in 0..<n where stabiliser.allSatisfy({ elements[$0][a] >= a }) {
-                    next[stabiliser.filter { elements[$0][a] == a }, default: 0] += count
-                }
+                for child in children(stabiliser) { next[child.stabiliser, default: 0] += count }
             }
             counts.append(next.values.reduce(0, +))
             level = next
@@ -77,19 +89,10 @@ package struct TokenSymmetry: Sendable {
         return counts
     }
 
-    /// Every prefix of `length` tokens that is first in its orbit, in enumeration order, with its stabiliser
-    /// (the indices of the elements that leave it as it is).
-    package func firstPrefixes(length: Int) -> [(prefix: [Int], stabiliser: [Int])] {
-        let n = elements.first?.count ?? 0
-        var level: [(prefix: [Int], stabiliser: [Int])] = [([], Array(elements.indices))]
-        for _ in 0..<max(0, length) {
-            level = level.flatMap { node in
-                (0..<n).filter { a in node.stabiliser.allSatisfy { elements[$0][a] >= a } }.map { a in
-                    (node.prefix + [a], node.stabiliser.filter { elements[$0][a] == a })
-                }
-            }
-        }
-        return level
+    /// Every prefix first in its orbit one token longer than one of `prefixes` (all first in their orbits, in
+    /// enumeration order), in enumeration order.
+    package func longer(_ prefixes: [FirstPrefix]) -> [FirstPrefix] {
+        prefixes.flatMap { node in children(node.stabiliser).map { (node.prefix + [$0.token], $0.stabiliser) } }
     }
 
     /// Every product of `generators`, the identity first; nil past `maxOrder` elements.
