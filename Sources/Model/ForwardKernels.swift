@@ -24,7 +24,7 @@ package enum ForwardKernels {
         _ row: UnsafePointer<Double>, _ k: Int, _ w: UnsafePointer<Double>, _ n: Int,
         into out: UnsafeMutablePointer<Double>
     ) {
-        out.update(repeating: 0, count: n)
+        for c in 0..<n { out[c] = 0 }  // a loop: a call to memset costs more than these few stores
         for r in 0..<k {
             let a = row[r]
             if a == 0 { continue }
@@ -194,6 +194,13 @@ package final class ScratchBuffer<Element: Numeric> {
         self.count = count
         pointer = UnsafeMutablePointer<Element>.allocate(capacity: max(1, count))
         pointer.initialize(repeating: 0, count: max(1, count))
+    }
+
+    /// A buffer left as allocated, for one whose every read follows a write of the same slot (a memo with
+    /// its own record of the slots written): zero-filling a large one costs more than a small job saves.
+    package init(unfilled count: Int) {
+        self.count = count
+        pointer = UnsafeMutablePointer<Element>.allocate(capacity: max(1, count))
     }
 
     deinit { pointer.deallocate() }

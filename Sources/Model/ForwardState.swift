@@ -65,8 +65,8 @@ package final class ForwardState {
     private let memo: ScratchBuffer<Double>
     private let memoKnown: ScratchBuffer<UInt8>
     private let memoWidth: Int
-    /// The most doubles a memo may hold (256 KiB): every chunk of a batch zero-fills its own, so a larger
-    /// one would cost more to set up than a family-sized chunk saves.
+    /// The most doubles a memo may hold (256 KiB): every chunk of a batch fills its own, so a larger one
+    /// would cost more to set up than a family-sized chunk saves.
     private static let memoLimit = 1 << 15
 
     package init(_ model: PackedModel, capacity: Int, keepsTrace: Bool) {
@@ -104,7 +104,7 @@ package final class ForwardState {
         zeros = ScratchBuffer(count: d)
         let width = Self.firstLayerWidth(model)
         memoWidth = model.dVocab * capacity * width <= Self.memoLimit ? width : 0
-        memo = ScratchBuffer(count: memoWidth == 0 ? 0 : model.dVocab * capacity * width)
+        memo = ScratchBuffer(unfilled: memoWidth == 0 ? 0 : model.dVocab * capacity * width)  // read only where memoKnown
         memoKnown = ScratchBuffer(count: memoWidth == 0 ? 0 : model.dVocab * capacity)
     }
 

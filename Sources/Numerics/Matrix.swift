@@ -43,9 +43,10 @@ public struct Matrix: Equatable, Sendable {
     /// The shape as `[rows, columns]`.
     public var shape: [Int] { [rows, columns] }
 
-    /// Entry `(row, column)`.
+    /// Entry `(row, column)`. The getter is inlinable: code in other modules that reads a matrix entry by
+    /// entry (packing a model's weights for every forward call) would otherwise pay a call per entry.
     public subscript(row: Int, column: Int) -> Double {
-        get { values[row * columns + column] }
+        @inlinable get { values[row * columns + column] }
         set { values[row * columns + column] = newValue }
     }
 
